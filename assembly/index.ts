@@ -1,0 +1,13 @@
+// The facemetric WebAssembly module: re-exports of every kernel family, nothing else.
+// Memory is imported (env.memory) and owned by the TypeScript allocator (src/memory.ts); kernels
+// only read and write the pointers they are given.
+export { heap_base } from './kernels/runtime';
+export * from './kernels/elementwise';
+export * from './kernels/gemm';
+export * from './kernels/conv2d';
+export * from './kernels/pool';
+export * from './kernels/activation';
+export * from './kernels/normalize';
+export * from './kernels/loss';
+export * from './kernels/triplet';
+export * from './kernels/optim';

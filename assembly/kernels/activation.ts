@@ -1,0 +1,1 @@
+// activation kernels: see the header of each exported function.

@@ -1,0 +1,1 @@
+// conv2d kernels: see the header of each exported function.

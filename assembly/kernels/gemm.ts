@@ -1,0 +1,1 @@
+// gemm kernels: see the header of each exported function.

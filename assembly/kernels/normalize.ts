@@ -1,0 +1,1 @@
+// normalize kernels: see the header of each exported function.

@@ -1,0 +1,1 @@
+// triplet kernels: see the header of each exported function.

@@ -1,0 +1,55 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { tensor, Tensor } from '../../src/tensor.js';
+import { add, sub, mul, scale, sum, mean, reshape } from '../../src/ops/elementwise.js';
+import { gradcheck } from '../helpers/gradcheck.js';
+import { close } from '../helpers/close.js';
+
+const sizes = [1, 3, 4, 5, 7, 17, 33];
+
+for (const n of sizes) {
+  test(`add n=${n}`, () => gradcheck({ inputs: [{ shape: [n] }, { shape: [n] }], engine: ([a, b]) => add(a, b), reference: ([a, b]) => a.map((v, i) => v + b[i]) }));
+  test(`sub n=${n}`, () => gradcheck({ inputs: [{ shape: [n] }, { shape: [n] }], engine: ([a, b]) => sub(a, b), reference: ([a, b]) => a.map((v, i) => v - b[i]) }));
+  test(`mul n=${n}`, () => gradcheck({ inputs: [{ shape: [n] }, { shape: [n] }], engine: ([a, b]) => mul(a, b), reference: ([a, b]) => a.map((v, i) => v * b[i]) }));
+  test(`scale n=${n} a=-2.5`, () => gradcheck({ inputs: [{ shape: [n] }], engine: ([a]) => scale(a, -2.5), reference: ([a]) => a.map((v) => -2.5 * v) }));
+  test(`sum n=${n}`, () => gradcheck({ inputs: [{ shape: [n] }], engine: ([a]) => sum(a), reference: ([a]) => [a.reduce((p, v) => p + v, 0)] }));
+  test(`mean n=${n}`, () => gradcheck({ inputs: [{ shape: [n] }], engine: ([a]) => mean(a), reference: ([a]) => [a.reduce((p, v) => p + v, 0) / n] }));
+}
+
+test('reshape shares memory, infers -1 and passes the gradient back in the input shape', () => {
+  gradcheck({ inputs: [{ shape: [2, 3, 4] }], engine: ([a]) => mul(reshape(a, [4, -1]), reshape(a, [4, 6])), reference: ([a]) => a.map((v) => v * v) });
+  const x = tensor([[1, 2, 3], [4, 5, 6]]);
+  const y = reshape(x, [3, 2]);
+  assert.equal(y.shape, [3, 2]);
+  x.data[0] = 9;
+  assert.is(y.data[0], 9);
+});
+
+test('golden values worked by hand', () => {
+  const a = tensor([1, 2, 3]);
+  const b = tensor([4, -5, 6]);
+  close(add(a, b).data, [5, -3, 9]);
+  close(mul(a, b).data, [4, -10, 18]);
+  assert.is(sum(a).item(), 6);
+  assert.is(mean(b).item(), Math.fround(5 / 3));
+});
+
+test('a value used twice accumulates both gradients', () => {
+  const x = tensor([2, -3], [2], { requiresGrad: true });
+  const y = sum(add(mul(x, x), x)); // d/dx = 2x + 1
+  y.backward();
+  close((x.grad as Tensor).data, [5, -5]);
+  // A second backward accumulates (+=).
+  sum(x).backward();
+  close((x.grad as Tensor).data, [6, -4]);
+});
+
+test('shape errors name the op, the contract and what was given', () => {
+  assert.throws(() => add(tensor([1, 2]), tensor([1, 2, 3])), /add: expected two tensors of the same shape, got \[2\] and \[3\]/);
+  assert.throws(() => reshape(tensor([1, 2, 3]), [2, 2]), /reshape: expected a shape with 3 elements \(from \[3\]\), got \[2,2\] with 4/);
+  assert.throws(() => scale(tensor([1]), NaN), /scale: expected the factor to be a finite number, got NaN/);
+  assert.throws(() => tensor([[1, 2], [3]]), /tensor: expected a regular nested array/);
+  assert.throws(() => mean(tensor([], [0])), /mean: expected a tensor with at least one element/);
+});
+
+test.run();
