@@ -98,3 +98,37 @@ export function count_nonfinite_f32(x: usize, n: i32): i32 {
   }
   return c;
 }
+
+/**
+ * bias_add_f32(x, rows, cols, bias, y): y[i, j] = x[i, j] + bias[j] for a row-major [rows × cols]
+ * matrix (a dense output, or an NHWC activation seen as [N·H·W × C]). Lanes run along j; scalar
+ * tail for cols % 4. y may alias x exactly.
+ */
+export function bias_add_f32(x: usize, rows: i32, cols: i32, bias: usize, y: usize): void {
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) stv(y, o + j, f32x4.add(ldv(x, o + j), ldv(bias, j)));
+    for (; j < cols; j++) stf(y, o + j, ldf(x, o + j) + ldf(bias, j));
+  }
+}
+
+/**
+ * colsum_f32(x, rows, cols, accumulate, y): y[j] = (accumulate ? y[j] : 0) + sum_i x[i, j] over a
+ * row-major [rows × cols] matrix (the gradient of a bias). Rows are added in order i = 0, 1, …
+ * (deterministic). Lanes run along j; scalar tail for cols % 4. y must not overlap x.
+ */
+export function colsum_f32(x: usize, rows: i32, cols: i32, accumulate: i32, y: usize): void {
+  if (!accumulate) fill_f32(cols, 0, y);
+  let j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    let s = ldv(y, j);
+    for (let i = 0; i < rows; i++) s = f32x4.add(s, ldv(x, i * cols + j));
+    stv(y, j, s);
+  }
+  for (; j < cols; j++) {
+    let s = ldf(y, j);
+    for (let i = 0; i < rows; i++) s += ldf(x, i * cols + j);
+    stf(y, j, s);
+  }
+}
