@@ -27,4 +27,4 @@ for (const [name, load] of suites) {
   all.push(...rows);
   console.log(`\n## ${name}\n${table(rows)}`);
 }
-if (all.length === 0) console.log(`no suite named ${only}; suites: ${suites.map((s) => s[0]).join(', ')}`);
+if (only && all.length === 0) console.log(`no suite named ${only}; suites: ${suites.map((s) => s[0]).join(', ')}`);
