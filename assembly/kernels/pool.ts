@@ -1,1 +1,251 @@
-// pool kernels: see the header of each exported function.
+// Pooling kernels over NHWC f32 activations. Shared arguments:
+//   x [n, h, w, c] (row-major, channels last), window kh × kw, strides sh, sw, padding pad_top,
+//   pad_left (the rows/columns of zeros TensorFlow's 'same' adds before the image; 0 for 'valid'),
+//   output y [n, oh, ow, c]. Window (i, j) covers input rows oh·sh − pad_top + [0, kh) and columns
+//   ow·sw − pad_left + [0, kw); only the positions inside the image take part (padding never wins a
+//   max and is not counted in an average). The TypeScript side guarantees every window holds at
+//   least one position inside the image.
+// The 4 lanes run along c; a scalar loop finishes the last c % 4 channels. Images are independent:
+// a caller may split the batch over threads by offsetting x, y (and argmax, dx, dy) by whole images.
+// Outputs must not overlap inputs.
+import { ldf, stf, ldi, sti, ldv, stv } from '../mem';
+
+@inline function maxpoolImpl(
+  x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+  padTop: i32, padLeft: i32, oh: i32, ow: i32, y: usize, argmax: usize, save: bool,
+): void {
+  const lane = i32x4(0, 1, 2, 3);
+  const imageIn = h * w * c;
+  const imageOut = oh * ow * c;
+  for (let b = 0; b < n; b++) {
+    const xb = x + (<usize>(b * imageIn) << 2);
+    const yb = y + (<usize>(b * imageOut) << 2);
+    const ab = argmax + (<usize>(b * imageOut) << 2);
+    for (let i = 0; i < oh; i++) {
+      const r0 = i * sh - padTop;
+      const hs = max<i32>(r0, 0), he = min<i32>(r0 + kh, h);
+      for (let j = 0; j < ow; j++) {
+        const c0 = j * sw - padLeft;
+        const ws = max<i32>(c0, 0), we = min<i32>(c0 + kw, w);
+        const o = (i * ow + j) * c;
+        const first = (hs * w + ws) * c;
+        let k = 0;
+        for (; k + 4 <= c; k += 4) {
+          let best = ldv(xb, first + k);
+          let bidx = i32x4.add(i32x4.splat(first + k), lane);
+          for (let r = hs; r < he; r++) {
+            for (let s = ws; s < we; s++) {
+              const p = (r * w + s) * c + k;
+              const v = ldv(xb, p);
+              // Strictly greater: on ties the first position in scan order keeps the max. A NaN wins.
+              const m = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+              best = v128.bitselect(v, best, m);
+              if (save) bidx = v128.bitselect(i32x4.add(i32x4.splat(p), lane), bidx, m);
+            }
+          }
+          stv(yb, o + k, best);
+          if (save) stv(ab, o + k, bidx);
+        }
+        for (; k < c; k++) {
+          let best = ldf(xb, first + k);
+          let bidx = first + k;
+          for (let r = hs; r < he; r++) {
+            for (let s = ws; s < we; s++) {
+              const p = (r * w + s) * c + k;
+              const v = ldf(xb, p);
+              if (v > best || v != v) { best = v; bidx = p; }
+            }
+          }
+          stf(yb, o + k, best);
+          if (save) sti(ab, o + k, bidx);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * maxpool2d_fwd_f32(x, n, h, w, c, kh, kw, sh, sw, pad_top, pad_left, oh, ow, y, argmax):
+ * y[b, i, j, k] = max of x[b, r, s, k] over the in-image positions (r, s) of window (i, j), and
+ * argmax[b, i, j, k] (i32, same size as y) = the index of the winner inside its image,
+ * (r·w + s)·c + k. Windows are scanned row by row, left to right; a later value wins only if it is
+ * strictly greater (or NaN), so on ties the first position in scan order wins. Lanes along c,
+ * scalar tail for c % 4. y and argmax must not overlap x or each other.
+ */
+export function maxpool2d_fwd_f32(
+  x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+  pad_top: i32, pad_left: i32, oh: i32, ow: i32, y: usize, argmax: usize,
+): void {
+  maxpoolImpl(x, n, h, w, c, kh, kw, sh, sw, pad_top, pad_left, oh, ow, y, argmax, true);
+}
+
+/**
+ * maxpool2d_fwd_inference_f32(x, n, h, w, c, kh, kw, sh, sw, pad_top, pad_left, oh, ow, y): the
+ * same y as maxpool2d_fwd_f32 without writing the argmax (for forwards that need no backward).
+ */
+export function maxpool2d_fwd_inference_f32(
+  x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+  pad_top: i32, pad_left: i32, oh: i32, ow: i32, y: usize,
+): void {
+  maxpoolImpl(x, n, h, w, c, kh, kw, sh, sw, pad_top, pad_left, oh, ow, y, 0, false);
+}
+
+/**
+ * maxpool2d_bwd_f32(dy, argmax, n, h, w, c, oh, ow, dx): dx [n, h, w, c] = 0, then for every
+ * output element o of image b, dx[b, argmax[b, o]] += dy[b, o], in increasing o (deterministic;
+ * overlapping windows accumulate). dy and argmax are [n, oh, ow, c]. A scatter, so scalar (wasm
+ * SIMD has no scatter). dx must not overlap dy or argmax.
+ */
+export function maxpool2d_bwd_f32(dy: usize, argmax: usize, n: i32, h: i32, w: i32, c: i32, oh: i32, ow: i32, dx: usize): void {
+  const imageIn = h * w * c;
+  const imageOut = oh * ow * c;
+  memory.fill(dx, 0, <usize>n * <usize>imageIn << 2);
+  for (let b = 0; b < n; b++) {
+    const dxb = dx + (<usize>(b * imageIn) << 2);
+    const o0 = b * imageOut;
+    for (let o = 0; o < imageOut; o++) {
+      const p = ldi(argmax, o0 + o);
+      stf(dxb, p, ldf(dxb, p) + ldf(dy, o0 + o));
+    }
+  }
+}
+
+/**
+ * avgpool2d_fwd_f32(x, n, h, w, c, kh, kw, sh, sw, pad_top, pad_left, oh, ow, y):
+ * y[b, i, j, k] = (sum of x[b, r, s, k] over the in-image positions of window (i, j)) / (their
+ * count); padding is not counted (TensorFlow 'same'). Sums run row by row, left to right. Lanes
+ * along c, scalar tail for c % 4. y must not overlap x.
+ */
+export function avgpool2d_fwd_f32(
+  x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+  pad_top: i32, pad_left: i32, oh: i32, ow: i32, y: usize,
+): void {
+  const imageIn = h * w * c;
+  const imageOut = oh * ow * c;
+  for (let b = 0; b < n; b++) {
+    const xb = x + (<usize>(b * imageIn) << 2);
+    const yb = y + (<usize>(b * imageOut) << 2);
+    for (let i = 0; i < oh; i++) {
+      const r0 = i * sh - pad_top;
+      const hs = max<i32>(r0, 0), he = min<i32>(r0 + kh, h);
+      for (let j = 0; j < ow; j++) {
+        const c0 = j * sw - pad_left;
+        const ws = max<i32>(c0, 0), we = min<i32>(c0 + kw, w);
+        const count = <f32>((he - hs) * (we - ws));
+        const vcount = f32x4.splat(count);
+        const o = (i * ow + j) * c;
+        let k = 0;
+        for (; k + 4 <= c; k += 4) {
+          let acc = f32x4.splat(0);
+          for (let r = hs; r < he; r++) {
+            for (let s = ws; s < we; s++) acc = f32x4.add(acc, ldv(xb, (r * w + s) * c + k));
+          }
+          stv(yb, o + k, f32x4.div(acc, vcount));
+        }
+        for (; k < c; k++) {
+          let acc: f32 = 0;
+          for (let r = hs; r < he; r++) {
+            for (let s = ws; s < we; s++) acc += ldf(xb, (r * w + s) * c + k);
+          }
+          stf(yb, o + k, acc / count);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * avgpool2d_bwd_f32(dy, n, h, w, c, kh, kw, sh, sw, pad_top, pad_left, oh, ow, dx): dx [n, h, w, c]
+ * = 0, then for every output (i, j) in order, dx[b, r, s, k] += dy[b, i, j, k] / count over the
+ * in-image positions (r, s) of its window (count as in the forward). Overlapping windows
+ * accumulate. Lanes along c, scalar tail for c % 4. dx must not overlap dy.
+ */
+export function avgpool2d_bwd_f32(
+  dy: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+  pad_top: i32, pad_left: i32, oh: i32, ow: i32, dx: usize,
+): void {
+  const imageIn = h * w * c;
+  const imageOut = oh * ow * c;
+  memory.fill(dx, 0, <usize>n * <usize>imageIn << 2);
+  for (let b = 0; b < n; b++) {
+    const dxb = dx + (<usize>(b * imageIn) << 2);
+    const dyb = dy + (<usize>(b * imageOut) << 2);
+    for (let i = 0; i < oh; i++) {
+      const r0 = i * sh - pad_top;
+      const hs = max<i32>(r0, 0), he = min<i32>(r0 + kh, h);
+      for (let j = 0; j < ow; j++) {
+        const c0 = j * sw - pad_left;
+        const ws = max<i32>(c0, 0), we = min<i32>(c0 + kw, w);
+        const count = <f32>((he - hs) * (we - ws));
+        const vcount = f32x4.splat(count);
+        const o = (i * ow + j) * c;
+        let k = 0;
+        for (; k + 4 <= c; k += 4) {
+          const g = f32x4.div(ldv(dyb, o + k), vcount);
+          for (let r = hs; r < he; r++) {
+            for (let s = ws; s < we; s++) {
+              const p = (r * w + s) * c + k;
+              stv(dxb, p, f32x4.add(ldv(dxb, p), g));
+            }
+          }
+        }
+        for (; k < c; k++) {
+          const g = ldf(dyb, o + k) / count;
+          for (let r = hs; r < he; r++) {
+            for (let s = ws; s < we; s++) {
+              const p = (r * w + s) * c + k;
+              stf(dxb, p, ldf(dxb, p) + g);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * globalavgpool2d_fwd_f32(x, n, hw, c, y): y[b, k] = (sum over p < hw of x[b, p, k]) / hw for x
+ * [n, hw, c] (an NHWC image with its h·w positions flattened) and y [n, c]. Positions are added in
+ * order p = 0, 1, … into y (so y must not overlap x). Lanes along c, scalar tail for c % 4.
+ */
+export function globalavgpool2d_fwd_f32(x: usize, n: i32, hw: i32, c: i32, y: usize): void {
+  const vhw = f32x4.splat(<f32>hw);
+  const fhw = <f32>hw;
+  for (let b = 0; b < n; b++) {
+    const xb = b * hw * c;
+    const yb = b * c;
+    let k = 0;
+    for (; k + 4 <= c; k += 4) {
+      let acc = f32x4.splat(0);
+      for (let p = 0; p < hw; p++) acc = f32x4.add(acc, ldv(x, xb + p * c + k));
+      stv(y, yb + k, f32x4.div(acc, vhw));
+    }
+    for (; k < c; k++) {
+      let acc: f32 = 0;
+      for (let p = 0; p < hw; p++) acc += ldf(x, xb + p * c + k);
+      stf(y, yb + k, acc / fhw);
+    }
+  }
+}
+
+/**
+ * globalavgpool2d_bwd_f32(dy, n, hw, c, dx): dx[b, p, k] = dy[b, k] / hw for dy [n, c] and dx
+ * [n, hw, c]. Lanes along c, scalar tail for c % 4. dx must not overlap dy.
+ */
+export function globalavgpool2d_bwd_f32(dy: usize, n: i32, hw: i32, c: i32, dx: usize): void {
+  const vhw = f32x4.splat(<f32>hw);
+  const fhw = <f32>hw;
+  for (let b = 0; b < n; b++) {
+    const xb = b * hw * c;
+    const yb = b * c;
+    let k = 0;
+    for (; k + 4 <= c; k += 4) {
+      const g = f32x4.div(ldv(dy, yb + k), vhw);
+      for (let p = 0; p < hw; p++) stv(dx, xb + p * c + k, g);
+    }
+    for (; k < c; k++) {
+      const g = ldf(dy, yb + k) / fhw;
+      for (let p = 0; p < hw; p++) stf(dx, xb + p * c + k, g);
+    }
+  }
+}
