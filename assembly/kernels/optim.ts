@@ -29,19 +29,21 @@ export function sgd_step_f32(g: usize, n: i32, lr: f32, weight_decay: f32, p: us
 }
 
 /**
- * sgd_momentum_step_f32(g, n, lr, momentum, dampening, weight_decay, nesterov, first, buf, p):
+ * sgd_momentum_step_f32(g, n, lr, momentum, one_minus_dampening, weight_decay, nesterov, first, buf, p):
  * SGD with momentum, PyTorch semantics:
  *   d = g[i] + weight_decay · p[i]
- *   buf[i] ← first ? d : momentum · buf[i] + (1 − dampening) · d
+ *   buf[i] ← first ? d : momentum · buf[i] + one_minus_dampening · d
  *   d ← nesterov ? d + momentum · buf[i] : buf[i]
  *   p[i] ← p[i] − lr · d
  * g: [n] gradient (read only). buf: [n] momentum buffer, updated in place (its old value is not
  * read when `first` != 0, the parameter's first step). p: [n] parameter, updated in place (last).
- * nesterov, first: 0 or 1. Lanes along the flat index; scalar tail for n % 4. No overlaps.
+ * one_minus_dampening = 1 − dampening is computed by the caller in float64 (as PyTorch does), so that
+ * it is exact to f32 precision even for a dampening close to 1. nesterov, first: 0 or 1.
+ * Lanes along the flat index; scalar tail for n % 4. No overlaps.
  */
-export function sgd_momentum_step_f32(g: usize, n: i32, lr: f32, momentum: f32, dampening: f32, weight_decay: f32,
+export function sgd_momentum_step_f32(g: usize, n: i32, lr: f32, momentum: f32, one_minus_dampening: f32, weight_decay: f32,
   nesterov: i32, first: i32, buf: usize, p: usize): void {
-  const keep = <f32>(1.0 - <f64>dampening);
+  const keep = one_minus_dampening;
   const vlr = f32x4.splat(lr), vmu = f32x4.splat(momentum), vkeep = f32x4.splat(keep), vwd = f32x4.splat(weight_decay);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -63,21 +65,22 @@ export function sgd_momentum_step_f32(g: usize, n: i32, lr: f32, momentum: f32, 
 }
 
 /**
- * adam_step_f32(g, n, beta1, beta2, eps, weight_decay, decay, step_size, bc2_sqrt, m, v, p):
+ * adam_step_f32(g, n, one_minus_beta1, beta2, one_minus_beta2, eps, weight_decay, decay, step_size, bc2_sqrt, m, v, p):
  * Adam / AdamW, PyTorch semantics (bias corrections computed by the caller from the step count t):
  *   d = g[i] + weight_decay · p[i]            (Adam's L2 term; weight_decay = 0 for AdamW)
  *   q = decay · p[i]                          (AdamW's decoupled decay 1 − lr·wd; 1 for Adam)
- *   m[i] ← m[i] + (1 − beta1) · (d − m[i])    (= beta1·m + (1 − beta1)·d, as torch.lerp)
- *   v[i] ← beta2 · v[i] + (1 − beta2) · d²
+ *   m[i] ← m[i] + one_minus_beta1 · (d − m[i])   (= beta1·m + (1 − beta1)·d, as torch.lerp)
+ *   v[i] ← beta2 · v[i] + one_minus_beta2 · d²
  *   p[i] ← q − step_size · m[i] / (sqrt(v[i]) / bc2_sqrt + eps)
- * with step_size = lr / (1 − beta1^t) and bc2_sqrt = sqrt(1 − beta2^t).
+ * with step_size = lr / (1 − beta1^t) and bc2_sqrt = sqrt(1 − beta2^t). The caller computes
+ * 1 − beta1 and 1 − beta2 in float64 (as PyTorch does): 1 − f32(0.999) in f32 would be off by 1e-5.
  * g: [n] gradient (read only). m, v: [n] first and second moments, updated in place (zeros before
  * the first step). p: [n] parameter, updated in place (last). Lanes along the flat index; scalar
  * tail for n % 4. No overlaps.
  */
-export function adam_step_f32(g: usize, n: i32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32, decay: f32,
-  step_size: f32, bc2_sqrt: f32, m: usize, v: usize, p: usize): void {
-  const c1 = <f32>(1.0 - <f64>beta1), c2 = <f32>(1.0 - <f64>beta2);
+export function adam_step_f32(g: usize, n: i32, one_minus_beta1: f32, beta2: f32, one_minus_beta2: f32, eps: f32,
+  weight_decay: f32, decay: f32, step_size: f32, bc2_sqrt: f32, m: usize, v: usize, p: usize): void {
+  const c1 = one_minus_beta1, c2 = one_minus_beta2;
   const vc1 = f32x4.splat(c1), vb2 = f32x4.splat(beta2), vc2 = f32x4.splat(c2), veps = f32x4.splat(eps);
   const vwd = f32x4.splat(weight_decay), vdecay = f32x4.splat(decay), vstep = f32x4.splat(step_size), vbc2 = f32x4.splat(bc2_sqrt);
   let i = 0;

@@ -8,8 +8,8 @@ import { kernels } from '../wasm.js';
 import { Optimizer, withDefaults, type ParamState } from './optimizer.js';
 
 interface K {
-  adam_step_f32(g: number, n: number, beta1: number, beta2: number, eps: number, weightDecay: number, decay: number,
-    stepSize: number, bc2Sqrt: number, m: number, v: number, p: number): void;
+  adam_step_f32(g: number, n: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number,
+    weightDecay: number, decay: number, stepSize: number, bc2Sqrt: number, m: number, v: number, p: number): void;
 }
 
 export interface AdamOptions {
@@ -60,7 +60,7 @@ export class Adam extends Optimizer<Resolved> {
     const stepSize = lr / (1 - b1 ** t);
     const bc2Sqrt = Math.sqrt(1 - b2 ** t);
     const [l2, decay] = this.decoupled ? [0, 1 - lr * weightDecay] : [weightDecay, 1];
-    kernels<K>().adam_step_f32(g.ptr, p.size, b1, b2, eps, l2, decay, stepSize, bc2Sqrt, m.ptr, v.ptr, p.ptr);
+    kernels<K>().adam_step_f32(g.ptr, p.size, 1 - b1, b2, 1 - b2, eps, l2, decay, stepSize, bc2Sqrt, m.ptr, v.ptr, p.ptr);
   }
 }
 

@@ -9,7 +9,7 @@ import { Optimizer, withDefaults, type ParamState } from './optimizer.js';
 
 interface K {
   sgd_step_f32(g: number, n: number, lr: number, weightDecay: number, p: number): void;
-  sgd_momentum_step_f32(g: number, n: number, lr: number, momentum: number, dampening: number, weightDecay: number,
+  sgd_momentum_step_f32(g: number, n: number, lr: number, momentum: number, oneMinusDampening: number, weightDecay: number,
     nesterov: number, first: number, buf: number, p: number): void;
 }
 
@@ -56,6 +56,6 @@ export class SGD extends Optimizer<Required<SGDOptions>> {
     }
     const first = !state.has(BUF);
     const buf = state.buffer(BUF);
-    kernels<K>().sgd_momentum_step_f32(g.ptr, p.size, lr, momentum, dampening, weightDecay, nesterov ? 1 : 0, first ? 1 : 0, buf.ptr, p.ptr);
+    kernels<K>().sgd_momentum_step_f32(g.ptr, p.size, lr, momentum, 1 - dampening, weightDecay, nesterov ? 1 : 0, first ? 1 : 0, buf.ptr, p.ptr);
   }
 }
