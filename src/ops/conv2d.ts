@@ -1,1 +1,189 @@
-export {};
+// conv2d: 2-D convolution (cross-correlation, as in every deep-learning library) of NHWC
+// activations with HWIO filters, plus an optional bias. Forward and backward side by side; the
+// kernels are implicit GEMMs (assembly/kernels/conv2d.ts).
+import { defineOp } from '../autograd.js';
+import { Tensor, type Shape } from '../tensor.js';
+import { describe, fmtShape, rangeError, typeError } from '../errors.js';
+import { Storage, keep } from '../memory.js';
+import { kernels, onLoad } from '../wasm.js';
+
+interface K {
+  conv2d_geom_fields(): number;
+  conv2d_workspace_f32(g: number, pass: number): number;
+  conv2d_fwd_f32(x: number, w: number, g: number, ws: number, y: number): void;
+  conv2d_bwd_input_f32(dy: number, w: number, g: number, ws: number, dx: number): void;
+  conv2d_bwd_filter_f32(x: number, dy: number, g: number, ws: number, dw: number): void;
+  bias_add_f32(x: number, rows: number, cols: number, bias: number, y: number): void;
+  colsum_f32(x: number, rows: number, cols: number, accumulate: number, y: number): void;
+  fill_f32(n: number, value: number, y: number): void;
+}
+const k = () => kernels<K>();
+
+const CONV2D = 'conv2d';
+
+/** Padding: 'valid' (none), 'same' (TensorFlow's rule), one number for all sides, or [top, bottom, left, right]. */
+export type Conv2dPadding = 'same' | 'valid' | number | readonly [number, number, number, number];
+
+export interface Conv2dOptions {
+  /** Step of the window: one number for both axes or [strideH, strideW] (default 1). */
+  stride?: number | readonly [number, number];
+  /** Default 'valid'. */
+  padding?: Conv2dPadding;
+}
+
+/** Everything the kernels need, resolved and checked. */
+export interface Conv2dGeometry {
+  N: number; H: number; W: number; C: number;
+  KH: number; KW: number; O: number;
+  strideH: number; strideW: number;
+  padTop: number; padBottom: number; padLeft: number; padRight: number;
+  OH: number; OW: number;
+}
+
+const isInt = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
+
+function resolveStride(stride: unknown): [number, number] {
+  if (stride === undefined) return [1, 1];
+  if (isInt(stride, 1)) return [stride, stride];
+  if (Array.isArray(stride) && stride.length === 2 && isInt(stride[0], 1) && isInt(stride[1], 1)) return [stride[0], stride[1]];
+  throw rangeError(CONV2D, 'stride to be an integer >= 1 or [strideH, strideW] of integers >= 1', Array.isArray(stride) ? `[${stride.join(',')}]` : describe(stride));
+}
+
+/** Resolves and checks shapes and options; throws `conv2d: expected …`. */
+export function conv2dGeometry(xShape: Shape, wShape: Shape, opts: Conv2dOptions = {}): Conv2dGeometry {
+  if (xShape.length !== 4) throw rangeError(CONV2D, 'input of rank 4 [N,H,W,C]', `shape ${fmtShape(xShape)}`);
+  if (wShape.length !== 4) throw rangeError(CONV2D, 'filter of rank 4 [KH,KW,C,O]', `shape ${fmtShape(wShape)}`);
+  const [N, H, W, C] = xShape;
+  const [KH, KW, WC, O] = wShape;
+  if (H < 1 || W < 1 || C < 1) throw rangeError(CONV2D, 'input [N,H,W,C] with H, W, C >= 1', `shape ${fmtShape(xShape)}`);
+  if (KH < 1 || KW < 1 || WC < 1 || O < 1) throw rangeError(CONV2D, 'filter [KH,KW,C,O] with every dimension >= 1', `shape ${fmtShape(wShape)}`);
+  if (WC !== C) {
+    throw rangeError(CONV2D, `the filter's input channels (dimension 2 of w) to equal the input's channels (dimension 3 of x)`,
+      `x ${fmtShape(xShape)} and w ${fmtShape(wShape)}`);
+  }
+  if (opts === null || typeof opts !== 'object') throw typeError(CONV2D, 'options to be an object', describe(opts));
+  const [strideH, strideW] = resolveStride(opts.stride);
+  const padding = opts.padding ?? 'valid';
+  let padTop: number, padBottom: number, padLeft: number, padRight: number;
+  if (padding === 'valid') {
+    padTop = padBottom = padLeft = padRight = 0;
+  } else if (padding === 'same') {
+    const oh = Math.ceil(H / strideH), ow = Math.ceil(W / strideW);
+    const th = Math.max((oh - 1) * strideH + KH - H, 0), tw = Math.max((ow - 1) * strideW + KW - W, 0);
+    padTop = Math.floor(th / 2); padBottom = th - padTop;
+    padLeft = Math.floor(tw / 2); padRight = tw - padLeft;
+  } else if (isInt(padding, 0)) {
+    padTop = padBottom = padLeft = padRight = padding;
+  } else if (Array.isArray(padding) && padding.length === 4 && padding.every((p) => isInt(p, 0))) {
+    [padTop, padBottom, padLeft, padRight] = padding as [number, number, number, number];
+  } else {
+    throw rangeError(CONV2D, "padding to be 'same', 'valid', an integer >= 0 or [top, bottom, left, right] of integers >= 0",
+      Array.isArray(padding) ? `[${padding.join(',')}]` : describe(padding));
+  }
+  const OH = Math.floor((H + padTop + padBottom - KH) / strideH) + 1;
+  const OW = Math.floor((W + padLeft + padRight - KW) / strideW) + 1;
+  if (OH < 1 || OW < 1) {
+    throw rangeError(CONV2D, 'an output of at least 1×1 pixels', `${OH}×${OW} for input ${fmtShape(xShape)}, filter ${fmtShape(wShape)}, ` +
+      `stride [${strideH},${strideW}] and padding [${padTop},${padBottom},${padLeft},${padRight}]`, 'use a smaller filter or more padding');
+  }
+  return { N, H, W, C, KH, KW, O, strideH, strideW, padTop, padBottom, padLeft, padRight, OH, OW };
+}
+
+/** The output shape [N, OH, OW, O] of conv2d(x, w, b, opts) for these shapes. */
+export function conv2dOutputShape(xShape: Shape, wShape: Shape, opts: Conv2dOptions = {}): [number, number, number, number] {
+  const g = conv2dGeometry(xShape, wShape, opts);
+  return [g.N, g.OH, g.OW, g.O];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The geometry block and the packing workspace live outside every scope and are reused.
+
+let geomBlock: Storage | null = null;
+let workspace: Storage | null = null;
+onLoad(() => { geomBlock = null; workspace = null; }); // a new engine: the old blocks are gone
+
+/** Writes g into the geometry block and returns its pointer (checks the field count once). */
+function writeGeometry(g: Conv2dGeometry): number {
+  if (geomBlock === null) {
+    const fields = k().conv2d_geom_fields();
+    if (fields !== 13) throw new Error(`${CONV2D}: the engine's geometry block has ${fields} fields, this build of the TypeScript side writes 13; rebuild both`);
+    geomBlock = keep(new Storage(16));
+  }
+  geomBlock.i32view().set([g.N, g.H, g.W, g.C, g.KH, g.KW, g.O, g.strideH, g.strideW, g.padTop, g.padLeft, g.OH, g.OW]);
+  return geomBlock.ptr;
+}
+
+/** A scratch block of at least n f32 elements (the same one while it is large enough). */
+function scratch(n: number): number {
+  if (workspace === null || workspace.length < n) {
+    workspace?.dispose();
+    workspace = null;
+    workspace = keep(new Storage(n));
+  }
+  return workspace.ptr;
+}
+
+const enum Pass { Forward = 0, BackwardInput = 1, BackwardFilter = 2 }
+
+/** Sets up geometry and scratch for one kernel call; returns [geometry pointer, scratch pointer]. */
+function prepare(g: Conv2dGeometry, pass: Pass): [number, number] {
+  const gp = writeGeometry(g);
+  return [gp, scratch(k().conv2d_workspace_f32(gp, pass))];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Attrs { g: Conv2dGeometry; bias: boolean }
+
+const conv2dOp = defineOp<Attrs>({
+  name: CONV2D,
+  forward({ inputs: [x, w, b], attrs: { g, bias } }) {
+    const y = new Tensor([g.N, g.OH, g.OW, g.O]);
+    if (y.size === 0) return y;
+    const [gp, ws] = prepare(g, Pass.Forward);
+    k().conv2d_fwd_f32(x.ptr, w.ptr, gp, ws, y.ptr);
+    if (bias) k().bias_add_f32(y.ptr, g.N * g.OH * g.OW, g.O, b.ptr, y.ptr);
+    return y;
+  },
+  backward({ inputs: [x, w], attrs: { g, bias }, needsInputGrad }, dy) {
+    let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
+    const M = g.N * g.OH * g.OW;
+    if (needsInputGrad[0]) {
+      dx = new Tensor(x.shape);
+      if (dx.size > 0) {
+        const [gp, ws] = prepare(g, Pass.BackwardInput);
+        k().conv2d_bwd_input_f32(dy.ptr, w.ptr, gp, ws, dx.ptr);
+      }
+    }
+    if (needsInputGrad[1]) {
+      dw = new Tensor(w.shape);
+      if (M === 0) k().fill_f32(dw.size, 0, dw.ptr);
+      else {
+        const [gp, ws] = prepare(g, Pass.BackwardFilter);
+        k().conv2d_bwd_filter_f32(x.ptr, dy.ptr, gp, ws, dw.ptr);
+      }
+    }
+    if (bias && needsInputGrad[2]) {
+      db = new Tensor([g.O]);
+      k().colsum_f32(dy.ptr, M, g.O, 0, db.ptr);
+    }
+    return bias ? [dx, dw, db] : [dx, dw];
+  },
+});
+
+/**
+ * 2-D convolution: x [N,H,W,C] (NHWC) with filters w [KH,KW,C,O] (HWIO), plus an optional
+ * bias b [O]; returns [N,OH,OW,O]. Stride default 1; padding default 'valid'; 'same' follows
+ * TensorFlow (OH = ceil(H / stride), the odd pixel of padding at the bottom/right).
+ */
+export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  if (!(x instanceof Tensor)) throw typeError(CONV2D, 'the input x to be a Tensor', describe(x));
+  if (!(w instanceof Tensor)) throw typeError(CONV2D, 'the filter w to be a Tensor', describe(w));
+  if (b !== undefined && b !== null && !(b instanceof Tensor)) throw typeError(CONV2D, 'the bias b to be a Tensor, null or undefined', describe(b));
+  const g = conv2dGeometry(x.shape, w.shape, opts);
+  const bias = b !== undefined && b !== null;
+  if (bias && (b.shape.length !== 1 || b.shape[0] !== g.O)) {
+    throw rangeError(CONV2D, `a bias of shape [${g.O}] (one per output channel of w ${fmtShape(w.shape)})`, `shape ${fmtShape(b.shape)}`);
+  }
+  return conv2dOp(bias ? [x, w, b] : [x, w], { g, bias });
+}

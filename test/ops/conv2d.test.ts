@@ -1,0 +1,236 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { tensor, Tensor } from '../../src/tensor.js';
+import { tidy } from '../../src/memory.js';
+import { Rng } from '../../src/random.js';
+import { conv2d, conv2dGeometry, conv2dOutputShape, type Conv2dGeometry, type Conv2dOptions } from '../../src/ops/conv2d.js';
+import { gradcheck } from '../helpers/gradcheck.js';
+import { close } from '../helpers/close.js';
+
+// ---------------------------------------------------------------------------------------------
+// float64 references: direct loops over the definition.
+
+function refForward(x: ArrayLike<number>, w: ArrayLike<number>, g: Conv2dGeometry): Float64Array {
+  const y = new Float64Array(g.N * g.OH * g.OW * g.O);
+  for (let n = 0; n < g.N; n++) for (let oh = 0; oh < g.OH; oh++) for (let ow = 0; ow < g.OW; ow++) {
+    const yo = ((n * g.OH + oh) * g.OW + ow) * g.O;
+    for (let kh = 0; kh < g.KH; kh++) {
+      const ih = oh * g.strideH - g.padTop + kh;
+      if (ih < 0 || ih >= g.H) continue;
+      for (let kw = 0; kw < g.KW; kw++) {
+        const iw = ow * g.strideW - g.padLeft + kw;
+        if (iw < 0 || iw >= g.W) continue;
+        for (let c = 0; c < g.C; c++) {
+          const xv = x[((n * g.H + ih) * g.W + iw) * g.C + c];
+          const wo = ((kh * g.KW + kw) * g.C + c) * g.O;
+          for (let o = 0; o < g.O; o++) y[yo + o] += xv * w[wo + o];
+        }
+      }
+    }
+  }
+  return y;
+}
+
+/** dx and dw of L = sum(y · dy), by the same loops. */
+function refBackward(x: ArrayLike<number>, w: ArrayLike<number>, dy: ArrayLike<number>, g: Conv2dGeometry): { dx: Float64Array; dw: Float64Array } {
+  const dx = new Float64Array(g.N * g.H * g.W * g.C);
+  const dw = new Float64Array(g.KH * g.KW * g.C * g.O);
+  for (let n = 0; n < g.N; n++) for (let oh = 0; oh < g.OH; oh++) for (let ow = 0; ow < g.OW; ow++) {
+    const yo = ((n * g.OH + oh) * g.OW + ow) * g.O;
+    for (let kh = 0; kh < g.KH; kh++) {
+      const ih = oh * g.strideH - g.padTop + kh;
+      if (ih < 0 || ih >= g.H) continue;
+      for (let kw = 0; kw < g.KW; kw++) {
+        const iw = ow * g.strideW - g.padLeft + kw;
+        if (iw < 0 || iw >= g.W) continue;
+        for (let c = 0; c < g.C; c++) {
+          const xi = ((n * g.H + ih) * g.W + iw) * g.C + c;
+          const wo = ((kh * g.KW + kw) * g.C + c) * g.O;
+          let s = 0;
+          for (let o = 0; o < g.O; o++) { s += dy[yo + o] * w[wo + o]; dw[wo + o] += dy[yo + o] * x[xi]; }
+          dx[xi] += s;
+        }
+      }
+    }
+  }
+  return { dx, dw };
+}
+
+function normals(rng: Rng, n: number): Float32Array {
+  const v = new Float32Array(n);
+  for (let i = 0; i < n; i++) v[i] = rng.normal();
+  return v;
+}
+
+const fmtOpts = (o: Conv2dOptions) => {
+  const s = o.stride ?? 1, p = o.padding ?? 'valid';
+  return `s=${Array.isArray(s) ? s.join('x') : s} pad=${Array.isArray(p) ? `[${p.join(',')}]` : p}`;
+};
+
+/**
+ * Runs the three kernels (forward, backward-input, backward-filter) through the op and compares
+ * them with the float64 references; tolerances grow with the length of each sum.
+ */
+function checkKernels(xs: number[], ws: number[], opts: Conv2dOptions, seed: number): void {
+  const g = conv2dGeometry(xs, ws, opts);
+  const rng = new Rng(seed);
+  const xv = normals(rng, xs.reduce((a, b) => a * b, 1));
+  const wv = normals(rng, ws.reduce((a, b) => a * b, 1));
+  const dyv = normals(rng, g.N * g.OH * g.OW * g.O);
+  const tol = (terms: number) => ({ atol: 2e-6 * Math.sqrt(terms) * 4, rtol: 1e-4 });
+  tidy(() => {
+    const x = tensor(xv, xs, { requiresGrad: true });
+    const w = tensor(wv, ws, { requiresGrad: true });
+    const y = conv2d(x, w, null, opts);
+    assert.equal([...y.shape], [g.N, g.OH, g.OW, g.O]);
+    close(y.data, refForward(xv, wv, g), tol(g.KH * g.KW * g.C), 'forward');
+    y.backward(tensor(dyv, [...y.shape]));
+    const { dx, dw } = refBackward(xv, wv, dyv, g);
+    close((x.grad as Tensor).data, dx, tol(g.KH * g.KW * g.O), 'backward-input');
+    close((w.grad as Tensor).data, dw, tol(g.N * g.OH * g.OW), 'backward-filter');
+    x.grad?.dispose(); w.grad?.dispose();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernels against the references at awkward sizes.
+
+const chans = [1, 3, 4, 5, 7, 8, 9, 17];
+const cases: Array<[number[], number[], Conv2dOptions]> = [];
+const kernelsList = [1, 2, 3, 5];
+const paddings: Conv2dOptions['padding'][] = ['same', 'valid', [2, 0, 1, 3], 1];
+for (let i = 0; i < chans.length * 3; i++) {
+  const C = chans[i % chans.length];
+  const O = chans[(i * 3 + 1 + (i >> 3)) % chans.length];
+  const k = kernelsList[(i + (i >> 3)) % kernelsList.length];
+  const kw = i % 5 === 4 ? Math.max(1, k - 1) : k; // a few non-square filters
+  const s = 1 + (i % 3);
+  const N = 1 + ((i >> 2) % 3);
+  const H = 5 + 2 * (i % 4), W = 7 + 2 * ((i + 1) % 3);
+  const padding = paddings[(i + (i >> 2)) % paddings.length];
+  cases.push([[N, H, W, C], [k, kw, C, O], { stride: i % 7 === 6 ? [s, 1] : s, padding }]);
+}
+cases.push([[1, 1, 1, 3], [1, 1, 3, 5], {}]);
+cases.push([[2, 4, 4, 2], [3, 3, 2, 3], { stride: 4, padding: 'same' }]); // stride > kernel: pixels no tap reaches
+
+for (const [xs, ws, opts] of cases) {
+  test(`kernels x=[${xs}] w=[${ws}] ${fmtOpts(opts)}`, () => checkKernels(xs, ws, opts, xs[3] * 31 + ws[3]));
+}
+
+// Large enough to cross every blocking boundary: more than 64 output rows and 256 pixels, a
+// reduction longer than 256 in forward and backward-input, channel tails of both panels.
+test('kernels x=[2,19,21,33] w=[3,3,33,29] s=1 pad=same (every block boundary)', () => checkKernels([2, 19, 21, 33], [3, 3, 33, 29], { padding: 'same' }, 1));
+test('kernels x=[1,37,35,9] w=[5,5,9,29] s=2 pad=same (every block boundary, phases)', () => checkKernels([1, 37, 35, 9], [5, 5, 9, 29], { stride: 2, padding: 'same' }, 2));
+test('kernels x=[3,33,31,1] w=[3,3,1,32] s=1 pad=same (one input channel)', () => checkKernels([3, 33, 31, 1], [3, 3, 1, 32], { padding: 'same' }, 3));
+
+// ---------------------------------------------------------------------------------------------
+// Gradient checks (x, w and b) against central differences of the float64 reference.
+
+const gradCases: Array<[number[], number[], Conv2dOptions]> = [
+  [[2, 5, 5, 3], [3, 3, 3, 4], { padding: 'same' }],
+  [[1, 6, 7, 2], [3, 3, 2, 5], { stride: 2, padding: 'same' }],
+  [[2, 7, 6, 3], [2, 3, 3, 2], { stride: [2, 3], padding: [1, 0, 2, 1] }],
+  [[1, 5, 5, 1], [5, 5, 1, 3], { padding: 'valid' }],
+];
+for (const [xs, ws, opts] of gradCases) {
+  test(`gradcheck x=[${xs}] w=[${ws}] b=[${ws[3]}] ${fmtOpts(opts)}`, () => {
+    const g = conv2dGeometry(xs, ws, opts);
+    gradcheck({
+      inputs: [{ shape: xs }, { shape: ws }, { shape: [ws[3]] }],
+      engine: ([x, w, b]) => conv2d(x, w, b, opts),
+      reference: ([x, w, b]) => {
+        const y = refForward(x, w, g);
+        for (let i = 0; i < y.length; i++) y[i] += b[i % g.O];
+        return y;
+      },
+      eps: 1e-3,
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Golden values worked out by hand.
+
+test('golden x=[1,3,3,1] w=[2,2,1,1] s=1 pad=valid, with bias and every gradient', () => {
+  // x = 1..9 row by row, w = [[1,2],[3,4]]: y[0,0] = 1·1 + 2·2 + 4·3 + 5·4 = 37, then 47, 67, 77.
+  const x = tensor([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1], { requiresGrad: true });
+  const w = tensor([1, 2, 3, 4], [2, 2, 1, 1], { requiresGrad: true });
+  const b = tensor([0.5], [1], { requiresGrad: true });
+  const y = conv2d(x, w, b);
+  assert.equal([...y.shape], [1, 2, 2, 1]);
+  close(y.data, [37.5, 47.5, 67.5, 77.5]);
+  y.backward(tensor([1, 1, 1, 1], [1, 2, 2, 1]));
+  // dx: how many windows cover each pixel, weighted by the filter tap that covers it.
+  close((x.grad as Tensor).data, [1, 3, 2, 4, 10, 6, 3, 7, 4]);
+  // dw[kh, kw]: sum of the 2×2 block of x the tap sees.
+  close((w.grad as Tensor).data, [12, 16, 24, 28]);
+  close((b.grad as Tensor).data, [4]);
+});
+
+test('golden x=[1,3,3,1] w=[2,2,1,1] s=2 pad=same (bottom/right padding)', () => {
+  // OH = ceil(3/2) = 2, total padding (2−1)·2 + 2 − 3 = 1: top 0, bottom 1 (left 0, right 1).
+  const x = tensor([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1]);
+  const w = tensor([1, 2, 3, 4], [2, 2, 1, 1]);
+  const y = conv2d(x, w, null, { stride: 2, padding: 'same' });
+  assert.equal([...y.shape], [1, 2, 2, 1]);
+  // [1·1+2·2+4·3+5·4, 3·1+6·3, 7·1+8·2, 9·1]
+  close(y.data, [37, 21, 23, 9]);
+});
+
+test('output shapes: same, valid, explicit, strided', () => {
+  assert.equal(conv2dOutputShape([1, 32, 32, 3], [3, 3, 3, 8], { padding: 'same', stride: 2 }), [1, 16, 16, 8]);
+  assert.equal(conv2dOutputShape([4, 31, 30, 3], [3, 3, 3, 8], { padding: 'same', stride: 2 }), [4, 16, 15, 8]);
+  assert.equal(conv2dOutputShape([1, 32, 32, 3], [5, 5, 3, 8]), [1, 28, 28, 8]);
+  assert.equal(conv2dOutputShape([1, 10, 10, 3], [3, 3, 3, 8], { padding: [1, 2, 0, 3], stride: [2, 3] }), [1, 6, 4, 8]);
+  assert.equal(conv2dOutputShape([2, 5, 5, 1], [1, 1, 1, 2], { padding: 2 }), [2, 9, 9, 2]);
+});
+
+test('same inputs give bit-identical outputs and gradients', () => {
+  const run = () => tidy(() => {
+    const rng = new Rng(5);
+    const x = tensor(normals(rng, 2 * 9 * 11 * 6), [2, 9, 11, 6], { requiresGrad: true });
+    const w = tensor(normals(rng, 3 * 3 * 6 * 10), [3, 3, 6, 10], { requiresGrad: true });
+    const y = conv2d(x, w, null, { padding: 'same', stride: 2 });
+    y.backward(tensor(normals(rng, y.size), [...y.shape]));
+    const out = [y.toArray(), (x.grad as Tensor).toArray(), (w.grad as Tensor).toArray()];
+    x.grad?.dispose(); w.grad?.dispose();
+    return out;
+  });
+  assert.equal(run(), run());
+});
+
+test('an empty batch gives an empty output and zero filter gradient', () => {
+  tidy(() => {
+    const x = tensor(new Float32Array(0), [0, 5, 5, 2], { requiresGrad: true });
+    const w = tensor(new Float32Array(3 * 3 * 2 * 4).fill(1), [3, 3, 2, 4], { requiresGrad: true });
+    const y = conv2d(x, w, null, { padding: 'same' });
+    assert.equal([...y.shape], [0, 5, 5, 4]);
+    y.backward(tensor(new Float32Array(0), [0, 5, 5, 4]));
+    close((w.grad as Tensor).data, new Float32Array(w.size));
+    w.grad?.dispose(); x.grad?.dispose();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Error contracts.
+
+test('errors name the op, the contract and what was given', () => {
+  const x = tensor(new Float32Array(1 * 5 * 5 * 3), [1, 5, 5, 3]);
+  const w = tensor(new Float32Array(3 * 3 * 3 * 4), [3, 3, 3, 4]);
+  assert.throws(() => conv2d(tensor(new Float32Array(3 * 32 * 32), [3, 32, 32]), w), /conv2d: expected input of rank 4 \[N,H,W,C\], got shape \[3,32,32\]/);
+  assert.throws(() => conv2d(x, tensor(new Float32Array(27), [3, 3, 3])), /conv2d: expected filter of rank 4 \[KH,KW,C,O\], got shape \[3,3,3\]/);
+  assert.throws(() => conv2d(x, tensor(new Float32Array(3 * 3 * 2 * 4), [3, 3, 2, 4])), /conv2d: expected the filter's input channels .* got x \[1,5,5,3\] and w \[3,3,2,4\]/);
+  assert.throws(() => conv2d(x, tensor(new Float32Array(6 * 6 * 3), [6, 6, 3, 1])), /conv2d: expected an output of at least 1×1 pixels, got 0×0/);
+  assert.throws(() => conv2d(x, w, null, { stride: 0 }), /conv2d: expected stride to be an integer >= 1/);
+  assert.throws(() => conv2d(x, w, null, { stride: 1.5 }), /conv2d: expected stride .* got 1.5/);
+  assert.throws(() => conv2d(x, w, null, { stride: [1] as unknown as [number, number] }), /conv2d: expected stride .* got \[1\]/);
+  assert.throws(() => conv2d(x, w, null, { padding: 'full' as 'same' }), /conv2d: expected padding to be 'same', 'valid'.* got "full"/);
+  assert.throws(() => conv2d(x, w, null, { padding: -1 }), /conv2d: expected padding .* got -1/);
+  assert.throws(() => conv2d(x, w, null, { padding: [1, 1, 1] as unknown as [number, number, number, number] }), /conv2d: expected padding .* got \[1,1,1\]/);
+  assert.throws(() => conv2d(x, w, tensor([1, 2, 3])), /conv2d: expected a bias of shape \[4\] .* got shape \[3\]/);
+  assert.throws(() => conv2d(x, w, tensor([[1, 2, 3, 4]])), /conv2d: expected a bias of shape \[4\] .* got shape \[1,4\]/);
+  assert.throws(() => conv2d([1, 2] as unknown as Tensor, w), (e: unknown) => e instanceof TypeError && /conv2d: expected the input x to be a Tensor/.test((e as Error).message));
+  assert.throws(() => conv2d(x, tensor(new Float32Array(0), [3, 0, 3, 4])), /conv2d: expected filter \[KH,KW,C,O\] with every dimension >= 1, got shape \[3,0,3,4\]/);
+});
+
+test.run();
