@@ -5,7 +5,7 @@
 import type { Tensor } from '../tensor.js';
 import { checkNumber, describe, rangeError } from '../errors.js';
 import { kernels } from '../wasm.js';
-import { Optimizer, withDefaults, type ParamState } from './optimizer.js';
+import { Optimizer, optimizerOptions, type ParamState } from './optimizer.js';
 
 interface K {
   adam_step_f32(g: number, n: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number,
@@ -26,7 +26,7 @@ export interface AdamOptions {
 type Resolved = Required<AdamOptions>;
 
 function resolve(where: string, options: AdamOptions, weightDecay: number): Resolved {
-  return withDefaults<Resolved>(where, options, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay });
+  return optimizerOptions<Resolved>(where, options, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay });
 }
 
 /** Adam with L2 weight decay (added to the gradient), PyTorch semantics. */

@@ -85,7 +85,7 @@ export interface OptimizerStateDict {
  * known (a typo such as `weight_decay` is an error listing the valid names). An option given as
  * undefined takes its default.
  */
-export function withDefaults<O extends object>(where: string, options: unknown, defaults: O): O {
+export function optimizerOptions<O extends object>(where: string, options: unknown, defaults: O): O {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw typeError(where, 'options to be an object', describe(options));
   }
@@ -239,7 +239,7 @@ export abstract class Optimizer<O extends { lr: number }> {
     if (!Array.isArray(sd.state) || sd.state.length !== this.params.length) {
       throw rangeError(where, `state for ${this.params.length} parameters`, Array.isArray(sd.state) ? `${sd.state.length}` : describe(sd.state));
     }
-    const options = withDefaults(where, sd.options, this.options);
+    const options = optimizerOptions(where, sd.options, this.options);
     this.checkOptions(options);
     sd.state.forEach((ps, i) => {
       const p = this.params[i];

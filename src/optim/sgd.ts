@@ -5,7 +5,7 @@
 import type { Tensor } from '../tensor.js';
 import { checkNumber, rangeError, typeError, describe } from '../errors.js';
 import { kernels } from '../wasm.js';
-import { Optimizer, withDefaults, type ParamState } from './optimizer.js';
+import { Optimizer, optimizerOptions, type ParamState } from './optimizer.js';
 
 interface K {
   sgd_step_f32(g: number, n: number, lr: number, weightDecay: number, p: number): void;
@@ -32,7 +32,7 @@ const BUF = 'momentum';
 /** SGD (optionally with momentum / Nesterov / weight decay), PyTorch semantics. */
 export class SGD extends Optimizer<Required<SGDOptions>> {
   constructor(params: Tensor[], options: SGDOptions) {
-    super(params, withDefaults<Required<SGDOptions>>(NAME, options, { lr: undefined as unknown as number, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 }));
+    super(params, optimizerOptions<Required<SGDOptions>>(NAME, options, { lr: undefined as unknown as number, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 }));
   }
 
   override get name(): string { return NAME; }
