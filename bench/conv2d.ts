@@ -1,2 +1,156 @@
-import type { BenchRow, SuiteOptions } from './common.js';
-export async function suite(_o: SuiteOptions): Promise<BenchRow[]> { return []; }
+// conv2d benchmark: the three kernels (forward, backward-input, backward-filter) at the reference
+// network's shapes (batch 64, 'same' padding, stride 1), against a plain-JS direct loop measured
+// in the same run. The plain-JS loop is timed on a smaller batch and scaled to batch 64 (the
+// work is linear in the batch); the note says so.
+import { Storage } from '../src/memory.js';
+import { kernels } from '../src/wasm.js';
+import { Rng } from '../src/random.js';
+import { conv2dGeometry, type Conv2dGeometry } from '../src/ops/conv2d.js';
+import { gflops, timeIt, type BenchRow, type SuiteOptions } from './common.js';
+
+interface K {
+  conv2d_workspace_f32(g: number, pass: number): number;
+  conv2d_fwd_f32(x: number, w: number, g: number, ws: number, y: number): void;
+  conv2d_bwd_input_f32(dy: number, w: number, g: number, ws: number, dx: number): void;
+  conv2d_bwd_filter_f32(x: number, dy: number, g: number, ws: number, dw: number): void;
+}
+
+const LAYERS: Array<{ name: string; x: number[]; w: number[] }> = [
+  { name: 'layer 1', x: [64, 64, 64, 1], w: [3, 3, 1, 32] },
+  { name: 'layer 2', x: [64, 32, 32, 32], w: [3, 3, 32, 64] },
+  { name: 'layer 3', x: [64, 16, 16, 64], w: [3, 3, 64, 128] },
+];
+
+type Pass = 'forward' | 'backward-input' | 'backward-filter';
+const PASSES: Pass[] = ['forward', 'backward-input', 'backward-filter'];
+
+function filled(n: number, rng: Rng): Storage {
+  const s = new Storage(n);
+  const v = s.f32view();
+  for (let i = 0; i < n; i++) v[i] = rng.normal();
+  return s;
+}
+
+function geomBlock(g: Conv2dGeometry): Storage {
+  const s = new Storage(16);
+  s.i32view().set([g.N, g.H, g.W, g.C, g.KH, g.KW, g.O, g.strideH, g.strideW, g.padTop, g.padLeft, g.OH, g.OW]);
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plain JS: direct loops, the innermost over the contiguous channel axis.
+
+function jsForward(x: Float32Array, w: Float32Array, g: Conv2dGeometry, y: Float32Array): void {
+  y.fill(0);
+  for (let n = 0; n < g.N; n++) for (let oh = 0; oh < g.OH; oh++) for (let ow = 0; ow < g.OW; ow++) {
+    const yo = ((n * g.OH + oh) * g.OW + ow) * g.O;
+    for (let kh = 0; kh < g.KH; kh++) {
+      const ih = oh * g.strideH - g.padTop + kh;
+      if (ih < 0 || ih >= g.H) continue;
+      for (let kw = 0; kw < g.KW; kw++) {
+        const iw = ow * g.strideW - g.padLeft + kw;
+        if (iw < 0 || iw >= g.W) continue;
+        const xo = ((n * g.H + ih) * g.W + iw) * g.C;
+        for (let c = 0; c < g.C; c++) {
+          const xv = x[xo + c];
+          const wo = ((kh * g.KW + kw) * g.C + c) * g.O;
+          for (let o = 0; o < g.O; o++) y[yo + o] += xv * w[wo + o];
+        }
+      }
+    }
+  }
+}
+
+function jsBackwardInput(dy: Float32Array, w: Float32Array, g: Conv2dGeometry, dx: Float32Array): void {
+  dx.fill(0);
+  for (let n = 0; n < g.N; n++) for (let oh = 0; oh < g.OH; oh++) for (let ow = 0; ow < g.OW; ow++) {
+    const yo = ((n * g.OH + oh) * g.OW + ow) * g.O;
+    for (let kh = 0; kh < g.KH; kh++) {
+      const ih = oh * g.strideH - g.padTop + kh;
+      if (ih < 0 || ih >= g.H) continue;
+      for (let kw = 0; kw < g.KW; kw++) {
+        const iw = ow * g.strideW - g.padLeft + kw;
+        if (iw < 0 || iw >= g.W) continue;
+        const xo = ((n * g.H + ih) * g.W + iw) * g.C;
+        for (let c = 0; c < g.C; c++) {
+          const wo = ((kh * g.KW + kw) * g.C + c) * g.O;
+          let s = 0;
+          for (let o = 0; o < g.O; o++) s += dy[yo + o] * w[wo + o];
+          dx[xo + c] += s;
+        }
+      }
+    }
+  }
+}
+
+function jsBackwardFilter(x: Float32Array, dy: Float32Array, g: Conv2dGeometry, dw: Float32Array): void {
+  dw.fill(0);
+  for (let n = 0; n < g.N; n++) for (let oh = 0; oh < g.OH; oh++) for (let ow = 0; ow < g.OW; ow++) {
+    const yo = ((n * g.OH + oh) * g.OW + ow) * g.O;
+    for (let kh = 0; kh < g.KH; kh++) {
+      const ih = oh * g.strideH - g.padTop + kh;
+      if (ih < 0 || ih >= g.H) continue;
+      for (let kw = 0; kw < g.KW; kw++) {
+        const iw = ow * g.strideW - g.padLeft + kw;
+        if (iw < 0 || iw >= g.W) continue;
+        const xo = ((n * g.H + ih) * g.W + iw) * g.C;
+        for (let c = 0; c < g.C; c++) {
+          const xv = x[xo + c];
+          const wo = ((kh * g.KW + kw) * g.C + c) * g.O;
+          for (let o = 0; o < g.O; o++) dw[wo + o] += xv * dy[yo + o];
+        }
+      }
+    }
+  }
+}
+
+function randomArray(n: number, rng: Rng): Float32Array {
+  const v = new Float32Array(n);
+  for (let i = 0; i < n; i++) v[i] = rng.normal();
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function suite(o: SuiteOptions): Promise<BenchRow[]> {
+  const k = kernels<K>();
+  const rows: BenchRow[] = [];
+  const rng = new Rng(1);
+  // Plain JS runs on this batch and is scaled to the full one.
+  const jsBatch = o.quick ? 1 : 4;
+  for (const layer of LAYERS) {
+    const g = conv2dGeometry(layer.x, layer.w, { padding: 'same' });
+    const flops = 2 * g.N * g.OH * g.OW * g.KH * g.KW * g.C * g.O;
+    const label = `conv2d ${layer.name} x=[${layer.x}] w=[${layer.w}]`;
+    const gs = geomBlock(g);
+    const x = filled(g.N * g.H * g.W * g.C, rng), w = filled(g.KH * g.KW * g.C * g.O, rng);
+    const y = new Storage(g.N * g.OH * g.OW * g.O), dy = filled(g.N * g.OH * g.OW * g.O, rng);
+    const dx = new Storage(x.length), dw = new Storage(w.length);
+    const wsLen = Math.max(...[0, 1, 2].map((p) => k.conv2d_workspace_f32(gs.ptr, p)));
+    const ws = new Storage(wsLen);
+    const runs: Record<Pass, () => void> = {
+      'forward': () => k.conv2d_fwd_f32(x.ptr, w.ptr, gs.ptr, ws.ptr, y.ptr),
+      'backward-input': () => k.conv2d_bwd_input_f32(dy.ptr, w.ptr, gs.ptr, ws.ptr, dx.ptr),
+      'backward-filter': () => k.conv2d_bwd_filter_f32(x.ptr, dy.ptr, gs.ptr, ws.ptr, dw.ptr),
+    };
+    // Plain JS on a smaller batch.
+    const gj = conv2dGeometry([jsBatch, g.H, g.W, g.C], layer.w, { padding: 'same' });
+    const xj = randomArray(jsBatch * g.H * g.W * g.C, rng), wj = randomArray(w.length, rng);
+    const yj = new Float32Array(jsBatch * g.OH * g.OW * g.O), dyj = randomArray(yj.length, rng);
+    const dxj = new Float32Array(xj.length), dwj = new Float32Array(wj.length);
+    const jsRuns: Record<Pass, () => void> = {
+      'forward': () => jsForward(xj, wj, gj, yj),
+      'backward-input': () => jsBackwardInput(dyj, wj, gj, dxj),
+      'backward-filter': () => jsBackwardFilter(xj, dyj, gj, dwj),
+    };
+    for (const pass of PASSES) {
+      const ms = await timeIt(`${label} ${pass}`, runs[pass], { quick: o.quick, minTimeMs: o.quick ? 300 : 1500 });
+      const jsMs = (await timeIt(`${label} ${pass} js`, jsRuns[pass], { quick: o.quick, minTimeMs: o.quick ? 150 : 600 })) * (g.N / jsBatch);
+      const skip = layer.name === 'layer 1' && pass === 'backward-input' ? ' (not needed in the network: first layer)' : '';
+      rows.push({ name: `${label} ${pass}`, impl: 'facemetric', ms, gflops: gflops(flops, ms), note: `${(jsMs / ms).toFixed(1)}× plain JS${skip}` });
+      rows.push({ name: `${label} ${pass}`, impl: 'plain JS', ms: jsMs, gflops: gflops(flops, jsMs), note: `direct loop timed at batch ${jsBatch}, scaled ×${g.N / jsBatch}` });
+    }
+    for (const s of [gs, x, w, y, dy, dx, dw, ws]) s.dispose();
+  }
+  return rows;
+}
