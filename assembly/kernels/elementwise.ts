@@ -87,12 +87,20 @@ export function dot_f32(x: usize, z: usize, n: i32): f32 {
 }
 
 /**
- * count_nonfinite_f32(x, n): returns how many of x[0..n) are NaN or ±Inf. Used to refuse NaN
- * before it is written into a model.
+ * count_nonfinite_f32(x, n): returns how many of x[0..n) are NaN or ±Inf (v − v is NaN exactly
+ * for those). Lanes run along i, counted in an i32x4 of lane masks; scalar tail. Used to refuse
+ * NaN before it is written into a model.
  */
 export function count_nonfinite_f32(x: usize, n: i32): i32 {
-  let c = 0;
-  for (let i = 0; i < n; i++) {
+  let acc = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = ldv(x, i);
+    const d = f32x4.sub(v, v);
+    acc = i32x4.sub(acc, f32x4.ne(d, d));
+  }
+  let c = i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
+  for (; i < n; i++) {
     const v = ldf(x, i);
     if (v - v != 0) c++;
   }

@@ -52,4 +52,16 @@ test('shape errors name the op, the contract and what was given', () => {
   assert.throws(() => mean(tensor([], [0])), /mean: expected a tensor with at least one element/);
 });
 
+for (const n of [1, 3, 4, 5, 7, 17, 33]) {
+  test(`countNonFinite n=${n}`, () => {
+    const v = new Float32Array(n).map((_, i) => i - 3);
+    const bad = [0, n - 1, Math.floor(n / 2)].filter((i, j, a) => a.indexOf(i) === j);
+    const vals = [NaN, Infinity, -Infinity];
+    bad.forEach((i, j) => { v[i] = vals[j % 3]; });
+    assert.is(tensor(v, [n]).countNonFinite(), bad.length);
+    v.fill(1e38);
+    assert.is(tensor(v, [n]).countNonFinite(), 0);
+  });
+}
+
 test.run();
