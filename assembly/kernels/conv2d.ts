@@ -1,35 +1,45 @@
-// conv2d kernels: NHWC activations, HWIO filters, f32. Each pass is an implicit GEMM on the
-// register-blocked micro-kernel gemm_kernel_4x8 (gemm.ts): the A panels are packed straight from
-// the activations (im2col on the fly, zeros for the padding), never as a full im2col matrix.
+// conv2d kernels: NHWC activations, HWIO filters, f32.
 //
-//   forward          y[N·OH·OW, O]   = im2col(x)[N·OH·OW, KH·KW·C] · W[KH·KW·C, O]
-//   backward-input   dx              = the "full" correlation of dy with the flipped filter, I/O
-//                                      swapped; for stride s it is split into s×s phases (the
-//                                      input pixels with ih % s = rh, iw % s = rw), each a stride-1
-//                                      implicit GEMM with the taps kh ≡ rh + padTop (mod s), so no
-//                                      zero of the dilated dy is ever multiplied
-//   backward-filter  dW[KH·KW·C, O]  = im2col(x)ᵀ · dy[N·OH·OW, O]  (reduction over the pixels)
+//   forward          y[N·OH·OW, O]  = im2col(x)[N·OH·OW, KH·KW·C] · W[KH·KW·C, O]
+//   backward-input   dx             = the "full" correlation of dy with the flipped filter, I/O
+//                                     swapped. For stride s it is split into s×s phases (the input
+//                                     pixels with ih % s = rh, iw % s = rw): each phase is a
+//                                     stride-1 correlation with the taps kh ≡ rh + padTop (mod s),
+//                                     so no zero of the dilated dy is ever multiplied
+//   backward-filter  dW[KH·KW·C, O] = im2col(x)ᵀ · dy[N·OH·OW, O]  (reduction over the pixels)
 //
-// The geometry is a block of CONV2D_GEOM i32 in linear memory (field order of class Geom below),
-// written by TypeScript; conv2d_geom_fields() reports its length so both sides can check it.
-// Scratch: conv2d_workspace_f32(g, pass) f32 elements at a 64-byte aligned pointer `ws`.
+// The main path of each pass is an implicit GEMM on the register-blocked micro-kernel
+// gemm_kernel_4x8 (gemm.ts): A panels are packed straight from the activations (im2col on the
+// fly, zeros for the padding), never as a full im2col matrix. Narrow layers, where 4×8 tiles of
+// that GEMM would be mostly padding or mostly packing, take direct paths with the same 4×8
+// register tile reading padded copies of a few input rows (see the sections below).
 //
-// Threads (a later issue): forward and backward-input loop over output-row blocks of MC rows
-// (igemm_rows(p, src, r0, r1, out) takes the row range; the packed filter is shared, the row info,
-// A panels and C tiles would be per thread); backward-filter loops over 4-row panels of dW
-// (bwdf_panels takes the panel range; each dW element is summed over the pixels in one fixed
-// order whatever the split, so the result does not depend on it).
+// The geometry is a block of conv2d_geom_fields() i32 in linear memory (field order of class
+// Geom), written by TypeScript. Scratch: conv2d_workspace_f32(g, pass) f32 elements at a 64-byte
+// aligned pointer; the kernels never allocate.
+//
+// Threads (a later issue): every path loops over independent output blocks and can take a range
+// of them: igemmRows(p, src, r0, r1, out) over GEMM rows (forward, backward-input), directFwd
+// over output rows, dotRows over phase rows, bwdfPanels/bwdfDirect over 4-row panels of dW. The
+// packed filter is shared; row info, A panels, tiles and padded rows would be per thread. Every
+// output element is summed in one fixed order whatever the split, so results do not depend on it.
 import { gemm_kernel_4x8 } from './gemm';
 import { ldf, stf, ldi, sti } from '../mem';
 
-/** Output rows per block in forward/backward-input (multiple of 4). */
+/** Output rows per block of the implicit GEMM (multiple of 4). */
 const MC: i32 = 64;
-/** Reduction chunk in forward/backward-input (elements of KH·KW·C). */
+/** Reduction chunk of the implicit GEMM (elements of KH·KW·C). */
 const KC: i32 = 256;
-/** Pixel chunk of the reduction in backward-filter. */
+/** Pixel chunk of the reduction in the packed backward-filter. */
 const KCF: i32 = 256;
-/** Bytes reserved for the Plan at the start of the workspace. */
-const PLAN_BYTES: usize = 128;
+/** Pixels a direct backward-filter tile runs over between loading and storing its accumulators. */
+const STRIP_PIXELS: i32 = 128;
+/** Forward reductions KH·KW·C up to this length take the direct path. */
+const DIRECT_FWD_K: i32 = 16;
+/** Backward-input with at most this many input channels takes the dot path. */
+const DOT_MAX_C: i32 = 3;
+/** Bytes reserved at the start of the workspace (Plan, small tiles). */
+const HEAD_BYTES: usize = 256;
 
 /** The geometry block written by TypeScript (i32 fields, in this order). */
 @unmanaged class Geom {
@@ -39,15 +49,129 @@ const PLAN_BYTES: usize = 128;
   OH: i32; OW: i32;
 }
 
-/** conv2d_geom_fields(): the number of i32 fields of the geometry block (N, H, W, C, KH, KW, O, strideH, strideW, padTop, padLeft, OH, OW). */
+/**
+ * conv2d_geom_fields(): the number of i32 fields of the geometry block: N, H, W, C, KH, KW, O,
+ * strideH, strideW, padTop, padLeft, OH, OW.
+ */
 export function conv2d_geom_fields(): i32 { return <i32>(offsetof<Geom>() >> 2); }
 
+@inline function up(n: i32, m: i32): i32 { return (n + m - 1) / m * m; }
+@inline function bytes64(nElems: i32): usize { return <usize>up(nElems, 16) << 2; }
+@inline function clamp(v: i32, hi: i32): i32 { return max(0, min(v, hi)); }
+
 /**
- * One implicit GEMM, kept in the workspace. Row r of the GEMM is the pixel (n, rh, rw) of an
- * N × RH × RW grid; its A row at tap (th, tw), channel c is
+ * Copies rows row0 .. row0+rows of image n of src [·, srcH, srcW, srcC] into rb, padded: row r,
+ * column j of rb (cs ≥ srcC floats per column) holds src[n, row0 + r, col0 + j, 0..srcC), zeros
+ * outside the image and in channels srcC .. cs.
+ */
+function padRows(src: usize, srcH: i32, srcW: i32, srcC: i32, n: i32, row0: i32, rows: i32, col0: i32, Wp: i32, cs: i32, rb: usize): void {
+  const rowLen = Wp * cs;
+  const lo = clamp(-col0, Wp), hi = clamp(srcW - col0, Wp);
+  for (let r = 0; r < rows; r++) {
+    const ih = row0 + r;
+    const d = rb + (<usize>(r * rowLen) << 2);
+    if (<u32>ih >= <u32>srcH || hi <= lo) { memory.fill(d, 0, <usize>rowLen << 2); continue; }
+    memory.fill(d, 0, <usize>(lo * cs) << 2);
+    memory.fill(d + (<usize>(hi * cs) << 2), 0, <usize>((Wp - hi) * cs) << 2);
+    const s = src + (<usize>(((n * srcH + ih) * srcW + lo + col0) * srcC) << 2);
+    if (cs == srcC) {
+      memory.copy(d + (<usize>(lo * cs) << 2), s, <usize>((hi - lo) * cs) << 2);
+    } else {
+      for (let j = lo; j < hi; j++) {
+        const dj = d + (<usize>(j * cs) << 2);
+        memory.copy(dj, s + (<usize>((j - lo) * srcC) << 2), <usize>srcC << 2);
+        memory.fill(dj + (<usize>srcC << 2), 0, <usize>(cs - srcC) << 2);
+      }
+    }
+  }
+}
+
+/** Stores a 4 × 8 register tile to rows r0, r0 + rs, … (bytes) of a matrix. */
+@inline function store4x8(r0: usize, rs: usize, c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128): void {
+  const r1 = r0 + rs, r2 = r1 + rs, r3 = r2 + rs;
+  v128.store(r0, c00); v128.store(r0, c01, 16);
+  v128.store(r1, c10); v128.store(r1, c11, 16);
+  v128.store(r2, c20); v128.store(r2, c21, 16);
+  v128.store(r3, c30); v128.store(r3, c31, 16);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forward, direct path for a short reduction (KH·KW·C ≤ DIRECT_FWD_K, e.g. a first layer on one
+// channel): per output row, the KH input rows it reads are copied once, padded; tiles of 4
+// pixels × 8 channels read them at a stride of strideW·C and the filter in place. With a
+// reduction this short, packing A panels and the per-call cost of the micro-kernel would cost
+// more than the multiplications.
+
+function useDirectFwd(g: Geom): bool { return g.KH * g.KW * g.C <= DIRECT_FWD_K; }
+
+function directFwdLayout(g: Geom): usize {
+  const K = g.KH * g.KW * g.C, Wp = (up(g.OW, 4) - 1) * g.strideW + g.KW;
+  return HEAD_BYTES + bytes64(K * up(g.O, 8)) + bytes64(g.KH * Wp * g.C);
+}
+
+/** Output rows oh0 .. oh1 of image n (the unit a thread would take). */
+function directFwdRows(x: usize, g: Geom, wp: usize, n: i32, oh0: i32, oh1: i32, rb: usize, tile: usize, y: usize): void {
+  const C = g.C, KWC = g.KW * C, O = g.O, OW = g.OW, OP = up(O, 8);
+  const Wp = (up(OW, 4) - 1) * g.strideW + g.KW, rowLen = Wp * C;
+  const step = <usize>(g.strideW * C) << 2, wstride = <usize>OP << 2;
+  for (let oh = oh0; oh < oh1; oh++) {
+    padRows(x, g.H, g.W, C, n, oh * g.strideH - g.padTop, g.KH, -g.padLeft, Wp, C, rb);
+    const yrow = y + (<usize>((n * g.OH + oh) * OW * O) << 2);
+    for (let ow = 0; ow < OW; ow += 4) {
+      for (let o0 = 0; o0 < O; o0 += 8) {
+        let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+        let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+        let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+        let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+        let wq = wp + (<usize>o0 << 2);
+        for (let kh = 0; kh < g.KH; kh++) {
+          let xq = rb + (<usize>(kh * rowLen) << 2) + <usize>ow * step;
+          for (let q = 0; q < KWC; q++) {
+            const b0 = v128.load(wq);
+            const b1 = v128.load(wq, 16);
+            let a = v128.load32_splat(xq);
+            c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+            a = v128.load32_splat(xq + step);
+            c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+            a = v128.load32_splat(xq + 2 * step);
+            c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+            a = v128.load32_splat(xq + 3 * step);
+            c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+            xq += 4; wq += wstride;
+          }
+        }
+        if (ow + 4 <= OW && o0 + 8 <= O) {
+          store4x8(yrow + (<usize>(ow * O + o0) << 2), <usize>O << 2, c00, c01, c10, c11, c20, c21, c30, c31);
+        } else {
+          store4x8(tile, 32, c00, c01, c10, c11, c20, c21, c30, c31);
+          for (let i = 0; i < min(4, OW - ow); i++) {
+            for (let j = 0; j < min(8, O - o0); j++) stf(yrow, (ow + i) * O + o0 + j, ldf(tile, (i << 3) + j));
+          }
+        }
+      }
+    }
+  }
+}
+
+function directFwd(x: usize, w: usize, g: Geom, ws: usize, y: usize): void {
+  const K = g.KH * g.KW * g.C, O = g.O, OP = up(O, 8);
+  const tile = ws;
+  const wp = ws + HEAD_BYTES;
+  const rb = wp + bytes64(K * OP);
+  // The filter with its columns zero-padded to OP: wp[k·OP + o].
+  for (let k = 0; k < K; k++) for (let o = 0; o < OP; o++) stf(wp, k * OP + o, o < O ? ldf(w, k * O + o) : 0);
+  for (let n = 0; n < g.N; n++) directFwdRows(x, g, wp, n, 0, g.OH, rb, tile, y);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Implicit GEMM (forward, backward-input phases).
+
+/**
+ * One implicit GEMM, kept at the start of the workspace. Row r of the GEMM is the pixel
+ * (n, rh, rw) of an N × RH × RW grid; its A row at tap (th, tw), channel c is
  *   src[n, rh·sh − ph + th, rw·sw − pw + tw, c]   (zero outside [0, srcH) × [0, srcW))
  * so K = TH·TW·srcC. Its output row goes to out[n, rh·mh + nh, rw·mw + nw, 0..OC) of an
- * [N, outH, outW, OC] tensor. `direct`: the rows map to consecutive output pixels (full tiles are
+ * [N, outH, outW, OC] tensor. `direct`: rows map to consecutive output pixels (full tiles are
  * written in place).
  */
 @unmanaged class Plan {
@@ -60,63 +184,23 @@ export function conv2d_geom_fields(): i32 { return <i32>(offsetof<Geom>() >> 2);
   ri: usize; zero: usize; pb: usize; pa: usize; ct: usize;
 }
 
-@inline function up(n: i32, m: i32): i32 { return (n + m - 1) / m * m; }
-@inline function bytes64(nElems: i32): usize { return <usize>up(nElems, 16) << 2; }
-
-// ---------------------------------------------------------------------------------------------
-// Workspace layouts (the same function sizes the workspace and places the pieces).
-
 /**
- * Sizes the pieces of a forward/backward-input workspace (bytes) and, when p is not 0, records
- * where they lie in the Plan at p (the workspace start).
+ * Sizes an implicit-GEMM workspace (bytes) and, when ws is not 0, records where its pieces lie
+ * in the Plan at ws.
  */
-function layoutIgemm(p: usize, srcC: i32, kMax: i32, ocp: i32): usize {
-  let at: usize = PLAN_BYTES;
+function igemmLayout(ws: usize, srcC: i32, kMax: i32, ocp: i32): usize {
+  let at: usize = HEAD_BYTES;
   const ri = at; at += bytes64(MC * 4);
   const zero = at; at += bytes64(up(srcC, 4));
   const pb = at; at += bytes64(kMax * ocp);
   const pa = at; at += bytes64(MC * KC);
   const ct = at; at += bytes64(MC * ocp);
-  if (p) {
-    const plan = changetype<Plan>(p);
-    plan.ri = p + ri; plan.zero = p + zero; plan.pb = p + pb; plan.pa = p + pa; plan.ct = p + ct;
-  }
-  return at;
-}
-
-/**
- * Sizes the backward-filter workspace (bytes) and, when ws is not 0, writes the pointers of its
- * pieces (pixel info, packed dy chunk, A panel, dW tile) as 4 usize at ws.
- */
-function layoutBwdFilter(g: Geom, ws: usize): usize {
-  const ocp = up(g.O, 8);
-  let at: usize = PLAN_BYTES;
-  const pix = at; at += bytes64(KCF * 3);
-  const pb = at; at += bytes64(KCF * ocp);
-  const pa = at; at += bytes64(KCF * 4);
-  const dwt = at; at += bytes64(up(g.KH * g.KW * g.C, 4) * ocp);
   if (ws) {
-    store<usize>(ws, ws + pix); store<usize>(ws, ws + pb, 4); store<usize>(ws, ws + pa, 8); store<usize>(ws, ws + dwt, 12);
+    const p = changetype<Plan>(ws);
+    p.ri = ws + ri; p.zero = ws + zero; p.pb = ws + pb; p.pa = ws + pa; p.ct = ws + ct;
   }
   return at;
 }
-
-/**
- * conv2d_workspace_f32(g, pass): the number of f32 elements of scratch that conv2d_fwd_f32
- * (pass 0), conv2d_bwd_input_f32 (pass 1) or conv2d_bwd_filter_f32 (pass 2) needs for the
- * geometry block g. Writes nothing.
- */
-export function conv2d_workspace_f32(g_: usize, pass: i32): i32 {
-  const g = changetype<Geom>(g_);
-  let b: usize;
-  if (pass == 0) b = layoutIgemm(0, g.C, g.KH * g.KW * g.C, up(g.O, 8));
-  else if (pass == 1) b = layoutIgemm(0, g.O, g.KH * g.KW * g.O, up(g.C, 8));
-  else b = layoutBwdFilter(g, 0);
-  return <i32>(b >> 2);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Implicit GEMM for forward and backward-input.
 
 /** Row info for rows mb .. mb+MC: per row [image offset, h0, w0, output offset] (elements). */
 function rowInfo(p: Plan, mb: i32, r1: i32): void {
@@ -138,18 +222,18 @@ function rowInfo(p: Plan, mb: i32, r1: i32): void {
       if (++rw == p.RW) { rw = 0; if (++rh == p.RH) { rh = 0; n++; } }
     } else {
       // A row past the end: every tap falls outside the image and reads zeros.
-      sti(ri, o, 0); sti(ri, o + 1, -0x20000000); sti(ri, o + 2, -0x20000000); sti(ri, o + 3, -1);
+      sti(ri, o, 0); sti(ri, o + 1, -0x20000000); sti(ri, o + 2, -0x20000000); sti(ri, o + 3, 0);
     }
   }
 }
 
-/** Pointer to src[image b, h, w, c] or to the zero row when (h, w) is outside the image. */
+/** Pointer to src[image b, h, w, c], or to the zero row when (h, w) is outside the image. */
 @inline function at(p: Plan, src: usize, b: i32, h: i32, w: i32, c: i32): usize {
   const inside = <u32>h < <u32>p.srcH && <u32>w < <u32>p.srcW;
   return select<usize>(src + (<usize>(b + (h * p.srcW + w) * p.srcC + c) << 2), p.zero, inside);
 }
 
-/** Writes len channels of 4 rows (q0..q3) k-major: dst[j*4 + i] = q_i[j]. */
+/** Writes len channels of 4 rows (q0..q3) k-major: dst[j·4 + i] = q_i[j]. */
 @inline function transpose4(q0: usize, q1: usize, q2: usize, q3: usize, len: i32, dst: usize): void {
   let j = 0;
   for (; j + 4 <= len; j += 4) {
@@ -173,30 +257,33 @@ function rowInfo(p: Plan, mb: i32, r1: i32): void {
   }
 }
 
-/** Packs the A panel of block rows i0..i0+3 over k0 .. k0+kc (k-major, 4 per k) into dst. */
-function packA(p: Plan, src: usize, i0: i32, k0: i32, kc: i32, dst: usize): void {
+/**
+ * Packs the A panel of block rows i0..i0+3 over kc values of k starting at tap (th, tw), channel
+ * c (k-major, 4 per k) into dst.
+ */
+function packA(p: Plan, src: usize, i0: i32, kc: i32, th: i32, tw: i32, c: i32, dst: usize): void {
   const ri = p.ri + (<usize>i0 << 4);
   const b0 = ldi(ri, 0), h0 = ldi(ri, 1), w0 = ldi(ri, 2);
   const b1 = ldi(ri, 4), h1 = ldi(ri, 5), w1 = ldi(ri, 6);
   const b2 = ldi(ri, 8), h2 = ldi(ri, 9), w2 = ldi(ri, 10);
   const b3 = ldi(ri, 12), h3 = ldi(ri, 13), w3 = ldi(ri, 14);
-  const C = p.srcC, TW = p.TW;
+  const C = p.srcC, TW = p.TW, SH = p.srcH, SW = p.srcW;
   // One channel, stride 1 along w and the 4 rows side by side in one image row: a tap of the
   // 4 rows is 4 consecutive values of src.
   const row4 = C == 1 && p.sw == 1 && b1 == b0 && b2 == b0 && b3 == b0 && h1 == h0 && h2 == h0 && h3 == h0 &&
     w1 == w0 + 1 && w2 == w0 + 2 && w3 == w0 + 3;
-  let t = k0 / C, c = k0 - t * C, k = 0;
+  let k = 0;
   while (k < kc) {
     const len = min(C - c, kc - k);
-    const th = t / TW, tw = t - th * TW;
     const d = dst + (<usize>k << 4);
-    if (row4 && <u32>(h0 + th) < <u32>p.srcH && w0 + tw >= 0 && w0 + tw + 3 < p.srcW) {
-      v128.store(d, v128.load(src + (<usize>(b0 + (h0 + th) * p.srcW + w0 + tw) << 2)));
+    if (row4 && <u32>(h0 + th) < <u32>SH && w0 + tw >= 0 && w0 + tw + 3 < SW) {
+      v128.store(d, v128.load(src + (<usize>(b0 + (h0 + th) * SW + w0 + tw) << 2)));
     } else {
       transpose4(at(p, src, b0, h0 + th, w0 + tw, c), at(p, src, b1, h1 + th, w1 + tw, c),
         at(p, src, b2, h2 + th, w2 + tw, c), at(p, src, b3, h3 + th, w3 + tw, c), len, d);
     }
-    k += len; t++; c = 0;
+    k += len; c = 0;
+    if (++tw == TW) { tw = 0; th++; }
   }
 }
 
@@ -205,17 +292,18 @@ function igemmBlock(p: Plan, src: usize, mb: i32, rows: i32, out: usize): void {
   rowInfo(p, mb, mb + rows);
   const K = p.K, OC = p.OC, OCP = p.OCP, NP = OCP >> 3, OC8 = OC & ~7;
   const panels = (rows + 3) >> 2;
-  const direct = p.direct;
+  const direct = p.direct != 0;
   const pa = p.pa, pb = p.pb, ct = p.ct;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min(KC, K - k0);
     const pstride = <usize>kc << 4;
-    for (let ip = 0; ip < panels; ip++) packA(p, src, ip << 2, k0, kc, pa + <usize>ip * pstride);
+    const t0 = k0 / p.srcC, c0 = k0 - t0 * p.srcC, th0 = t0 / p.TW, tw0 = t0 - th0 * p.TW;
+    for (let ip = 0; ip < panels; ip++) packA(p, src, ip << 2, kc, th0, tw0, c0, pa + <usize>ip * pstride);
     for (let jp = 0; jp < NP; jp++) {
       const pbj = pb + ((<usize>jp * K + k0) << 5);
       const fullCol = (jp << 3) + 8 <= OC;
       for (let ip = 0; ip < panels; ip++) {
-        if (direct != 0 && fullCol && (ip << 2) + 4 <= rows) {
+        if (direct && fullCol && (ip << 2) + 4 <= rows) {
           gemm_kernel_4x8(kc, pa + <usize>ip * pstride, pbj, out + (<usize>((mb + (ip << 2)) * OC + (jp << 3)) << 2), OC, <i32>(k0 > 0));
         } else {
           gemm_kernel_4x8(kc, pa + <usize>ip * pstride, pbj, ct + (<usize>((ip << 2) * OCP + (jp << 3)) << 2), OCP, <i32>(k0 > 0));
@@ -225,7 +313,7 @@ function igemmBlock(p: Plan, src: usize, mb: i32, rows: i32, out: usize): void {
   }
   // Copy out what went through the C tile.
   for (let i = 0; i < rows; i++) {
-    const from = direct != 0 && (i & ~3) + 4 <= rows ? OC8 : 0;
+    const from = direct && (i & ~3) + 4 <= rows ? OC8 : 0;
     const dst = out + (<usize>ldi(p.ri, (i << 2) + 3) << 2);
     const s = ct + (<usize>(i * OCP) << 2);
     for (let j = from; j < OC; j++) stf(dst, j, ldf(s, j));
@@ -237,108 +325,56 @@ function igemmRows(p: Plan, src: usize, r0: i32, r1: i32, out: usize): void {
   for (let mb = r0; mb < r1; mb += MC) igemmBlock(p, src, mb, min(MC, r1 - mb), out);
 }
 
-/** Fills zeros for the padding rows and a zero row of srcC channels. */
+/** Zeros the zero row (srcC channels, the value of every padding tap). */
 function zeroRow(p: Plan): void {
-  const n = up(p.srcC, 4);
-  for (let i = 0; i < n; i += 4) v128.store(p.zero + (<usize>i << 2), f32x4.splat(0));
+  memory.fill(p.zero, 0, <usize>up(p.srcC, 4) << 2);
 }
 
-/**
- * conv2d_fwd_f32(x, w, g, ws, y): forward convolution.
- *   x:  [N, H, W, C] NHWC, contiguous
- *   w:  [KH, KW, C, O] HWIO, contiguous (read as the matrix [KH·KW·C, O])
- *   g:  geometry block (conv2d_geom_fields() i32): N, H, W, C, KH, KW, O, strideH, strideW,
- *       padTop, padLeft, OH, OW — with OH = (H + padTop + padBottom − KH) / strideH + 1 (floor),
- *       OW likewise; the bottom/right padding is whatever OH/OW imply
- *   ws: scratch of conv2d_workspace_f32(g, 0) f32 elements (64-byte aligned)
- *   y:  [N, OH, OW, O], written (not accumulated)
- * y[n, oh, ow, o] = Σ_{kh, kw, c} x[n, oh·sh − padTop + kh, ow·sw − padLeft + kw, c] · w[kh, kw, c, o]
- * (x is zero outside the image). Implicit GEMM: 4-pixel × 8-channel tiles, the 4 SIMD lanes run
- * along o; packed panels are zero-padded to 4 pixels and 8 channels, so every tail goes through
- * the same micro-kernel and a scratch tile. y must not overlap x, w, g or ws.
- */
-export function conv2d_fwd_f32(x: usize, w: usize, g_: usize, ws: usize, y: usize): void {
-  const g = changetype<Geom>(g_);
-  const p = changetype<Plan>(ws);
-  p.N = g.N; p.srcH = g.H; p.srcW = g.W; p.srcC = g.C;
-  p.TH = g.KH; p.TW = g.KW; p.sh = g.strideH; p.sw = g.strideW; p.ph = g.padTop; p.pw = g.padLeft;
-  p.RH = g.OH; p.RW = g.OW;
-  p.OC = g.O; p.OCP = up(g.O, 8); p.K = g.KH * g.KW * g.C;
-  p.outH = g.OH; p.outW = g.OW; p.mh = 1; p.mw = 1; p.nh = 0; p.nw = 0; p.direct = 1;
-  layoutIgemm(ws, g.C, p.K, p.OCP);
-  zeroRow(p);
-  // Packed filter: panel jp holds columns 8jp .. 8jp+7 for every k: pb[(jp·K + k)·8 + j].
-  const K = p.K, O = g.O, NP = p.OCP >> 3;
-  for (let jp = 0; jp < NP; jp++) {
-    const d = p.pb + ((<usize>jp * K) << 5);
-    const c0 = jp << 3;
-    for (let k = 0; k < K; k++) {
-      for (let j = 0; j < 8; j++) stf(d, (k << 3) + j, c0 + j < O ? ldf(w, k * O + c0 + j) : 0);
-    }
-  }
-  igemmRows(p, x, 0, g.N * g.OH * g.OW, y);
+// ---------------------------------------------------------------------------------------------
+// Backward-input, dot path for few input channels (C ≤ DOT_MAX_C, e.g. a first layer): the GEMM
+// would have 1 useful column of 8. Per phase row, the dy rows it reads are copied once, padded
+// (channels padded to a multiple of 4); 4 pixels at a time, each dx value is a dot product over
+// (taps, o) with lanes along o, the 4 pixels' partial sums reduced together at the end.
+
+function dotLayout(g: Geom): usize {
+  const OP4 = up(g.O, 4), Wp = up(g.W, 4) + g.KW - 1;
+  return HEAD_BYTES + bytes64(g.C * g.KH * g.KW * OP4) + bytes64(g.KH * Wp * OP4);
 }
 
-/**
- * conv2d_bwd_input_f32(dy, w, g, ws, dx): gradient of the forward convolution with respect to
- * its input.
- *   dy: [N, OH, OW, O] (gradient of y), w: [KH, KW, C, O], g: geometry block as in conv2d_fwd_f32
- *   ws: scratch of conv2d_workspace_f32(g, 1) f32 elements
- *   dx: [N, H, W, C], written (not accumulated)
- * dx[n, ih, iw, c] = Σ over the (kh, kw, oh, ow) with oh·sh − padTop + kh = ih (and likewise w)
- * of dy[n, oh, ow, o] · w[kh, kw, c, o]. Computed per phase (ih mod sh, iw mod sw) as a stride-1
- * implicit GEMM whose rows are the phase's input pixels and whose K runs over the phase's taps
- * (flipped) × O; pixels no tap reaches (stride > kernel) are zero. Lanes run along c (8-channel
- * panels, zero-padded). dx must not overlap dy, w, g or ws.
- */
-export function conv2d_bwd_input_f32(dy: usize, w: usize, g_: usize, ws: usize, dx: usize): void {
-  const g = changetype<Geom>(g_);
-  const p = changetype<Plan>(ws);
-  const s = g.strideH, t = g.strideW, C = g.C, O = g.O, KW = g.KW;
-  const ocp = up(C, 8);
-  layoutIgemm(ws, O, g.KH * g.KW * O, ocp);
-  if (s > g.KH || t > g.KW) {
-    const n = g.N * g.H * g.W * C;
-    for (let i = 0; i < n; i++) stf(dx, i, 0);
-  }
-  for (let rh = 0; rh < min(s, g.H); rh++) {
-    const kh0 = (rh + g.padTop) % s;
-    if (kh0 >= g.KH) continue;
-    const na = (g.KH - kh0 + s - 1) / s;
-    for (let rw = 0; rw < min(t, g.W); rw++) {
-      const kw0 = (rw + g.padLeft) % t;
-      if (kw0 >= g.KW) continue;
-      const nb = (g.KW - kw0 + t - 1) / t;
-      p.N = g.N; p.srcH = g.OH; p.srcW = g.OW; p.srcC = O;
-      p.TH = na; p.TW = nb; p.sh = 1; p.sw = 1;
-      p.ph = na - 1 - (rh + g.padTop - kh0) / s;
-      p.pw = nb - 1 - (rw + g.padLeft - kw0) / t;
-      p.RH = (g.H - rh + s - 1) / s; p.RW = (g.W - rw + t - 1) / t;
-      p.OC = C; p.OCP = ocp; p.K = na * nb * O;
-      p.outH = g.H; p.outW = g.W; p.mh = s; p.mw = t; p.nh = rh; p.nw = rw;
-      p.direct = s == 1 && t == 1 ? 1 : 0;
-      zeroRow(p);
-      // Packed flipped filter: pb[(jp·K + (a·nb + b)·O + o)·8 + j] = w[kh, kw, 8jp + j, o] with
-      // kh = kh0 + (na − 1 − a)·s, kw = kw0 + (nb − 1 − b)·t.
-      const K = p.K, NP = ocp >> 3;
-      for (let jp = 0; jp < NP; jp++) {
-        const d = p.pb + ((<usize>jp * K) << 5);
-        for (let a = 0; a < na; a++) {
-          const kh = kh0 + (na - 1 - a) * s;
-          for (let b = 0; b < nb; b++) {
-            const kw = kw0 + (nb - 1 - b) * t;
-            const base = (kh * KW + kw) * C;
-            const k = (a * nb + b) * O;
-            for (let o = 0; o < O; o++) {
-              for (let j = 0; j < 8; j++) {
-                const c = (jp << 3) + j;
-                stf(d, ((k + o) << 3) + j, c < C ? ldf(w, (base + c) * O + o) : 0);
-              }
-            }
+/** Phase rows (n, i) for i in i0 .. i1 of plan p; wd: the flipped filter [C][TH·TW·OP4]. */
+function dotRows(p: Plan, src: usize, wd: usize, n: i32, i0: i32, i1: i32, rb: usize, out: usize): void {
+  const OP4 = up(p.srcC, 4), RW = p.RW, OC = p.OC;
+  const Wp = up(RW, 4) + p.TW - 1, rowLen = Wp * OP4, KT = p.TW * OP4, K4 = p.TH * KT;
+  const pix = <usize>OP4 << 2;
+  for (let i = i0; i < i1; i++) {
+    padRows(src, p.srcH, p.srcW, p.srcC, n, i - p.ph, p.TH, -p.pw, Wp, OP4, rb);
+    const orow = n * p.outH * p.outW + (i * p.mh + p.nh) * p.outW;
+    for (let j0 = 0; j0 < RW; j0 += 4) {
+      for (let c = 0; c < OC; c++) {
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+        let wq = wd + (<usize>(c * K4) << 2);
+        for (let a = 0; a < p.TH; a++) {
+          let xq = rb + (<usize>(a * rowLen + j0 * OP4) << 2);
+          for (let q = 0; q < KT; q += 4) {
+            const wv = v128.load(wq);
+            a0 = f32x4.add(a0, f32x4.mul(v128.load(xq), wv));
+            a1 = f32x4.add(a1, f32x4.mul(v128.load(xq + pix), wv));
+            a2 = f32x4.add(a2, f32x4.mul(v128.load(xq + 2 * pix), wv));
+            a3 = f32x4.add(a3, f32x4.mul(v128.load(xq + 3 * pix), wv));
+            xq += 16; wq += 16;
           }
         }
+        // Lane sums of a0..a3 into one vector: s = [Σa0, Σa1, Σa2, Σa3].
+        const s01 = f32x4.add(f32x4.shuffle(a0, a1, 0, 1, 4, 5), f32x4.shuffle(a0, a1, 2, 3, 6, 7));
+        const s23 = f32x4.add(f32x4.shuffle(a2, a3, 0, 1, 4, 5), f32x4.shuffle(a2, a3, 2, 3, 6, 7));
+        const s = f32x4.add(f32x4.shuffle(s01, s23, 0, 2, 4, 6), f32x4.shuffle(s01, s23, 1, 3, 5, 7));
+        const d = out + (<usize>((orow + j0 * p.mw + p.nw) * OC + c) << 2), ds = <usize>(p.mw * OC) << 2;
+        const left = RW - j0;
+        store<f32>(d, f32x4.extract_lane(s, 0));
+        if (left > 1) store<f32>(d + ds, f32x4.extract_lane(s, 1));
+        if (left > 2) store<f32>(d + 2 * ds, f32x4.extract_lane(s, 2));
+        if (left > 3) store<f32>(d + 3 * ds, f32x4.extract_lane(s, 3));
       }
-      igemmRows(p, dy, 0, g.N * p.RH * p.RW, dx);
     }
   }
 }
@@ -346,13 +382,22 @@ export function conv2d_bwd_input_f32(dy: usize, w: usize, g_: usize, ws: usize, 
 // ---------------------------------------------------------------------------------------------
 // Backward to the filter.
 
+/** Whether backward-filter takes the packed path (4 rows of a panel = 4 channels of one tap). */
+function usePackedBwdf(g: Geom): bool { return g.C % 4 == 0 && g.C >= 8; }
+
+/** Sizes the packed backward-filter workspace: pixel info, packed dy chunk, A panel, dW tile. */
+function bwdfPackedLayout(g: Geom): usize {
+  const ocp = up(g.O, 8);
+  return HEAD_BYTES + bytes64(KCF * 3) + bytes64(KCF * ocp) + bytes64(KCF * 4) + bytes64(up(g.KH * g.KW * g.C, 4) * ocp);
+}
+
 /**
- * Panels kp0 .. kp1 (4 rows of dW each) of the filter gradient: for every pixel chunk, in order,
- * pack the chunk of dy once and every A panel, accumulating into the dW tile dwt [KP × OCP].
+ * Packed path, panels kp0 .. kp1 (4 rows of dW each): for every pixel chunk, in order, pack the
+ * chunk of dy once, then each A panel (4 channels of one tap: one vector per pixel), and
+ * accumulate into the dW tile dwt [KP × OCP] with the micro-kernel.
  */
 function bwdfPanels(x: usize, dy: usize, g: Geom, kp0: i32, kp1: i32, pix: usize, pb: usize, pa: usize, dwt: usize): void {
   const C = g.C, W = g.W, H = g.H, KW = g.KW, O = g.O;
-  const K = g.KH * KW * C;
   const ocp = up(O, 8), NP = ocp >> 3;
   const M = g.N * g.OH * g.OW;
   const per = g.OH * g.OW, img = H * W * C;
@@ -388,30 +433,225 @@ function bwdfPanels(x: usize, dy: usize, g: Geom, kp0: i32, kp1: i32, pix: usize
       const k0 = kp << 2;
       const t0 = k0 / C, c0 = k0 - t0 * C;
       const kh = t0 / KW, kw = t0 - kh * KW;
-      if (c0 + 4 <= C) {
-        // The 4 rows are 4 consecutive channels of one tap: one vector per pixel.
-        for (let m = 0; m < kc; m++) {
-          const h = ldi(pix, m * 3 + 1) + kh, w = ldi(pix, m * 3 + 2) + kw;
-          let v = f32x4.splat(0);
-          if (<u32>h < <u32>H && <u32>w < <u32>W) v = v128.load(x + (<usize>(ldi(pix, m * 3) + (h * W + w) * C + c0) << 2));
-          v128.store(pa + (<usize>m << 4), v);
-        }
-      } else {
-        for (let i = 0; i < 4; i++) {
-          const k = k0 + i;
-          const t = k / C, c = k - t * C;
-          const khi = t / KW, kwi = t - khi * KW;
-          for (let m = 0; m < kc; m++) {
-            const h = ldi(pix, m * 3 + 1) + khi, w = ldi(pix, m * 3 + 2) + kwi;
-            let v: f32 = 0;
-            if (k < K && <u32>h < <u32>H && <u32>w < <u32>W) v = ldf(x, ldi(pix, m * 3) + (h * W + w) * C + c);
-            stf(pa, (m << 2) + i, v);
-          }
-        }
+      for (let m = 0; m < kc; m++) {
+        const h = ldi(pix, m * 3 + 1) + kh, w = ldi(pix, m * 3 + 2) + kw;
+        let v = f32x4.splat(0);
+        if (<u32>h < <u32>H && <u32>w < <u32>W) v = v128.load(x + (<usize>(ldi(pix, m * 3) + (h * W + w) * C + c0) << 2));
+        v128.store(pa + (<usize>m << 4), v);
       }
       for (let jp = 0; jp < NP; jp++) {
         gemm_kernel_4x8(kc, pa, pb + ((<usize>jp * kc) << 5), dwt + (<usize>((k0 * ocp) + (jp << 3)) << 2), ocp, <i32>(m0 > 0));
       }
+    }
+  }
+}
+
+/** Sizes the direct backward-filter workspace: tap offsets, dW tile, input strip, dy strip. */
+function bwdfDirectLayout(g: Geom): usize {
+  const KP = up(g.KH * g.KW * g.C, 4), OP = up(g.O, 8);
+  const R = max(1, min(g.OH, (STRIP_PIXELS + g.OW - 1) / g.OW));
+  const Wp = (g.OW - 1) * g.strideW + g.KW, SR = (R - 1) * g.strideH + g.KH;
+  return HEAD_BYTES + bytes64(KP) + bytes64(KP * OP) + bytes64(SR * Wp * g.C) + bytes64(R * g.OW * OP);
+}
+
+/**
+ * Direct path, without A packing: strips of R output rows. The input rows a strip reads are
+ * copied once, padded, and its dy rows once (a sequential read); each 4 (kh, kw, c) × 8 o tile
+ * of dW keeps its accumulators in registers over the strip's pixels, reading x through 4 tap
+ * offsets. Tiles kg0 .. kg1 (in rows of dW, multiples of 4) are the unit a thread would take.
+ */
+function bwdfDirect(x: usize, dy: usize, g: Geom, ws: usize, dw: usize): void {
+  const C = g.C, KW = g.KW, K = g.KH * KW * C, KP = up(K, 4), O = g.O, OP = up(O, 8), OW = g.OW, OH = g.OH;
+  const sh = g.strideH;
+  const R = max(1, min(OH, (STRIP_PIXELS + OW - 1) / OW));
+  const Wp = (OW - 1) * g.strideW + KW, rowLen = Wp * C, SR = (R - 1) * sh + g.KH;
+  const offs = ws + HEAD_BYTES;
+  const dwt = offs + bytes64(KP);
+  const strip = dwt + bytes64(KP * OP);
+  const dyb = strip + bytes64(SR * rowLen);
+  // Byte offset of row k's value from a pixel's window corner in the strip; padding rows (k ≥ K)
+  // read row 0's value (their results are dropped).
+  for (let k = 0; k < KP; k++) {
+    const kk = k < K ? k : 0;
+    const kh = kk / (KW * C), q = kk - kh * KW * C;
+    store<i32>(offs + (<usize>k << 2), (kh * rowLen + q) << 2);
+  }
+  memory.fill(dwt, 0, <usize>(KP * OP) << 2);
+  const step = <usize>(g.strideW * C) << 2, rowStep = <usize>(sh * rowLen) << 2;
+  const dstride = <usize>OP << 2;
+  for (let n = 0; n < g.N; n++) {
+    for (let oh0 = 0; oh0 < OH; oh0 += R) {
+      const rr = min(R, OH - oh0);
+      padRows(x, g.H, g.W, C, n, oh0 * sh - g.padTop, (rr - 1) * sh + g.KH, -g.padLeft, Wp, C, strip);
+      padRows(dy, OH, OW, O, n, oh0, rr, 0, OW, OP, dyb);
+      for (let kg = 0; kg < KP; kg += 4) {
+        const fo = offs + (<usize>kg << 2);
+        const f0 = <usize>load<i32>(fo), f1 = <usize>load<i32>(fo, 4), f2 = <usize>load<i32>(fo, 8), f3 = <usize>load<i32>(fo, 12);
+        for (let ob = 0; ob < OP; ob += 8) {
+          const t0 = dwt + (<usize>(kg * OP + ob) << 2), ts = <usize>OP << 2;
+          const t1 = t0 + ts, t2 = t1 + ts, t3 = t2 + ts;
+          let c00 = v128.load(t0), c01 = v128.load(t0, 16);
+          let c10 = v128.load(t1), c11 = v128.load(t1, 16);
+          let c20 = v128.load(t2), c21 = v128.load(t2, 16);
+          let c30 = v128.load(t3), c31 = v128.load(t3, 16);
+          for (let r = 0; r < rr; r++) {
+            let xq = strip + <usize>r * rowStep;
+            let dq = dyb + (<usize>(r * OW * OP + ob) << 2);
+            for (let ow = 0; ow < OW; ow++) {
+              const b0 = v128.load(dq);
+              const b1 = v128.load(dq, 16);
+              let a = v128.load32_splat(xq + f0);
+              c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+              a = v128.load32_splat(xq + f1);
+              c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+              a = v128.load32_splat(xq + f2);
+              c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+              a = v128.load32_splat(xq + f3);
+              c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+              xq += step; dq += dstride;
+            }
+          }
+          store4x8(t0, ts, c00, c01, c10, c11, c20, c21, c30, c31);
+        }
+      }
+    }
+  }
+  for (let k = 0; k < K; k++) {
+    for (let o = 0; o < O; o++) stf(dw, k * O + o, ldf(dwt, k * OP + o));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exported kernels.
+
+/**
+ * conv2d_workspace_f32(g, pass): the number of f32 elements of scratch that conv2d_fwd_f32
+ * (pass 0), conv2d_bwd_input_f32 (pass 1) or conv2d_bwd_filter_f32 (pass 2) needs for the
+ * geometry block g. Writes nothing.
+ */
+export function conv2d_workspace_f32(g_: usize, pass: i32): i32 {
+  const g = changetype<Geom>(g_);
+  let b: usize;
+  if (pass == 0) b = useDirectFwd(g) ? directFwdLayout(g) : igemmLayout(0, g.C, g.KH * g.KW * g.C, up(g.O, 8));
+  else if (pass == 1) b = g.C <= DOT_MAX_C ? dotLayout(g) : igemmLayout(0, g.O, g.KH * g.KW * g.O, up(g.C, 8));
+  else b = usePackedBwdf(g) ? bwdfPackedLayout(g) : bwdfDirectLayout(g);
+  return <i32>(b >> 2);
+}
+
+/**
+ * conv2d_fwd_f32(x, w, g, ws, y): forward convolution.
+ *   x:  [N, H, W, C] NHWC, contiguous
+ *   w:  [KH, KW, C, O] HWIO, contiguous (read as the matrix [KH·KW·C, O])
+ *   g:  geometry block (conv2d_geom_fields() i32): N, H, W, C, KH, KW, O, strideH, strideW,
+ *       padTop, padLeft, OH, OW — OH = ⌊(H + padTop + padBottom − KH) / strideH⌋ + 1, OW
+ *       likewise; the bottom/right padding is whatever OH/OW imply. All ≥ 1 (N may be too).
+ *   ws: scratch of conv2d_workspace_f32(g, 0) f32 elements (64-byte aligned)
+ *   y:  [N, OH, OW, O], written (not accumulated)
+ * y[n, oh, ow, o] = Σ_{kh, kw, c} x[n, oh·sh − padTop + kh, ow·sw − padLeft + kw, c] · w[kh, kw, c, o]
+ * (x is zero outside the image). Tiles of 4 pixels × 8 output channels, the 4 SIMD lanes along o;
+ * implicit GEMM, or the direct path when KH·KW·C ≤ 16. Tails (pixels % 4, O % 8) are computed in
+ * zero-padded panels/tiles and only the valid part is stored. y must not overlap x, w, g or ws.
+ */
+export function conv2d_fwd_f32(x: usize, w: usize, g_: usize, ws: usize, y: usize): void {
+  const g = changetype<Geom>(g_);
+  if (useDirectFwd(g)) { directFwd(x, w, g, ws, y); return; }
+  const p = changetype<Plan>(ws);
+  p.N = g.N; p.srcH = g.H; p.srcW = g.W; p.srcC = g.C;
+  p.TH = g.KH; p.TW = g.KW; p.sh = g.strideH; p.sw = g.strideW; p.ph = g.padTop; p.pw = g.padLeft;
+  p.RH = g.OH; p.RW = g.OW;
+  p.OC = g.O; p.OCP = up(g.O, 8); p.K = g.KH * g.KW * g.C;
+  p.outH = g.OH; p.outW = g.OW; p.mh = 1; p.mw = 1; p.nh = 0; p.nw = 0; p.direct = 1;
+  igemmLayout(ws, g.C, p.K, p.OCP);
+  zeroRow(p);
+  // Packed filter: panel jp holds columns 8jp .. 8jp+7 for every k: pb[(jp·K + k)·8 + j].
+  const K = p.K, O = g.O, NP = p.OCP >> 3;
+  for (let jp = 0; jp < NP; jp++) {
+    const d = p.pb + ((<usize>jp * K) << 5);
+    const c0 = jp << 3;
+    for (let k = 0; k < K; k++) {
+      for (let j = 0; j < 8; j++) stf(d, (k << 3) + j, c0 + j < O ? ldf(w, k * O + c0 + j) : 0);
+    }
+  }
+  igemmRows(p, x, 0, g.N * g.OH * g.OW, y);
+}
+
+/**
+ * conv2d_bwd_input_f32(dy, w, g, ws, dx): gradient of the forward convolution with respect to
+ * its input.
+ *   dy: [N, OH, OW, O] (gradient of y), w: [KH, KW, C, O], g: geometry block as in conv2d_fwd_f32
+ *   ws: scratch of conv2d_workspace_f32(g, 1) f32 elements
+ *   dx: [N, H, W, C], written (not accumulated)
+ * dx[n, ih, iw, c] = Σ over (kh, kw, oh, ow) with oh·sh − padTop + kh = ih and ow·sw − padLeft +
+ * kw = iw of Σ_o dy[n, oh, ow, o] · w[kh, kw, c, o]. Per phase (ih mod sh, iw mod sw), a stride-1
+ * correlation whose rows are the phase's input pixels and whose reduction runs over the phase's
+ * taps (flipped) × O: an implicit GEMM with 4 pixels × 8 channels tiles, lanes along c (C % 8
+ * tail in zero-padded panels), or for C ≤ 3 dot products with lanes along o (O % 4 tail in
+ * zero-padded rows). Pixels no tap reaches (stride > kernel) are zero. dx must not overlap dy,
+ * w, g or ws.
+ */
+export function conv2d_bwd_input_f32(dy: usize, w: usize, g_: usize, ws: usize, dx: usize): void {
+  const g = changetype<Geom>(g_);
+  const p = changetype<Plan>(ws);
+  const s = g.strideH, t = g.strideW, C = g.C, O = g.O, KW = g.KW;
+  const dot = C <= DOT_MAX_C;
+  const ocp = up(C, 8), OP4 = up(O, 4);
+  if (!dot) igemmLayout(ws, O, g.KH * g.KW * O, ocp);
+  const wd = ws + HEAD_BYTES, rb = wd + bytes64(C * g.KH * g.KW * OP4);
+  if (s > g.KH || t > g.KW) memory.fill(dx, 0, <usize>(g.N * g.H * g.W * C) << 2);
+  for (let rh = 0; rh < min(s, g.H); rh++) {
+    const kh0 = (rh + g.padTop) % s;
+    if (kh0 >= g.KH) continue;
+    const na = (g.KH - kh0 + s - 1) / s;
+    for (let rw = 0; rw < min(t, g.W); rw++) {
+      const kw0 = (rw + g.padLeft) % t;
+      if (kw0 >= g.KW) continue;
+      const nb = (g.KW - kw0 + t - 1) / t;
+      p.N = g.N; p.srcH = g.OH; p.srcW = g.OW; p.srcC = O;
+      p.TH = na; p.TW = nb; p.sh = 1; p.sw = 1;
+      p.ph = na - 1 - (rh + g.padTop - kh0) / s;
+      p.pw = nb - 1 - (rw + g.padLeft - kw0) / t;
+      p.RH = (g.H - rh + s - 1) / s; p.RW = (g.W - rw + t - 1) / t;
+      p.OC = C; p.OCP = ocp; p.K = na * nb * O;
+      p.outH = g.H; p.outW = g.W; p.mh = s; p.mw = t; p.nh = rh; p.nw = rw;
+      p.direct = s == 1 && t == 1 ? 1 : 0;
+      if (dot) {
+        // Flipped filter per input channel: wd[c·K4 + (a·nb + b)·OP4 + o] = w[kh, kw, c, o] with
+        // kh = kh0 + (na − 1 − a)·s, kw = kw0 + (nb − 1 − b)·t (zero for o ≥ O).
+        const K4 = na * nb * OP4;
+        for (let c = 0; c < C; c++) {
+          for (let a = 0; a < na; a++) {
+            for (let b = 0; b < nb; b++) {
+              const base = ((kh0 + (na - 1 - a) * s) * KW + kw0 + (nb - 1 - b) * t) * C + c;
+              const d = c * K4 + (a * nb + b) * OP4;
+              for (let o = 0; o < OP4; o++) stf(wd, d + o, o < O ? ldf(w, base * O + o) : 0);
+            }
+          }
+        }
+        for (let n = 0; n < g.N; n++) dotRows(p, dy, wd, n, 0, p.RH, rb, dx);
+        continue;
+      }
+      zeroRow(p);
+      // Packed flipped filter: pb[(jp·K + (a·nb + b)·O + o)·8 + j] = w[kh, kw, 8jp + j, o] with
+      // kh = kh0 + (na − 1 − a)·s, kw = kw0 + (nb − 1 − b)·t.
+      const K = p.K, NP = ocp >> 3;
+      for (let jp = 0; jp < NP; jp++) {
+        const d = p.pb + ((<usize>jp * K) << 5);
+        for (let a = 0; a < na; a++) {
+          const kh = kh0 + (na - 1 - a) * s;
+          for (let b = 0; b < nb; b++) {
+            const kw = kw0 + (nb - 1 - b) * t;
+            const base = (kh * KW + kw) * C;
+            const k = (a * nb + b) * O;
+            for (let o = 0; o < O; o++) {
+              for (let j = 0; j < 8; j++) {
+                const c = (jp << 3) + j;
+                stf(d, ((k + o) << 3) + j, c < C ? ldf(w, (base + c) * O + o) : 0);
+              }
+            }
+          }
+        }
+      }
+      igemmRows(p, dy, 0, g.N * p.RH * p.RW, dx);
     }
   }
 }
@@ -423,22 +663,23 @@ function bwdfPanels(x: usize, dy: usize, g: Geom, kp0: i32, kp1: i32, pix: usize
  *   ws: scratch of conv2d_workspace_f32(g, 2) f32 elements
  *   dw: [KH, KW, C, O], written (not accumulated)
  * dw[kh, kw, c, o] = Σ_{n, oh, ow} x[n, oh·sh − padTop + kh, ow·sw − padLeft + kw, c] · dy[n, oh, ow, o]
- * = im2col(x)ᵀ · dy, reduced over the pixels in chunks of KCF in order (deterministic). Tiles of
- * 4 (kh, kw, c) rows × 8 output channels; lanes run along o; rows and channels are zero-padded to
- * 4 and 8 in scratch. dw must not overlap x, dy, g or ws.
+ * = im2col(x)ᵀ · dy. Tiles of 4 (kh, kw, c) rows × 8 output channels, lanes along o; rows and
+ * channels zero-padded to 4 and 8 in scratch, only the valid part stored. The pixels are summed
+ * in a fixed order (chunks of pixels, in order). dw must not overlap x, dy, g or ws.
  */
 export function conv2d_bwd_filter_f32(x: usize, dy: usize, g_: usize, ws: usize, dw: usize): void {
   const g = changetype<Geom>(g_);
+  if (!usePackedBwdf(g)) { bwdfDirect(x, dy, g, ws, dw); return; }
   const K = g.KH * g.KW * g.C, O = g.O, ocp = up(O, 8);
-  layoutBwdFilter(g, ws);
-  const pix = load<usize>(ws), pb = load<usize>(ws, 4), pa = load<usize>(ws, 8), dwt = load<usize>(ws, 12);
+  const pix = ws + HEAD_BYTES;
+  const pb = pix + bytes64(KCF * 3);
+  const pa = pb + bytes64(KCF * ocp);
+  const dwt = pa + bytes64(KCF * 4);
   bwdfPanels(x, dy, g, 0, up(K, 4) >> 2, pix, pb, pa, dwt);
   for (let k = 0; k < K; k++) {
     for (let o = 0; o < O; o++) stf(dw, k * O + o, ldf(dwt, k * ocp + o));
   }
 }
-
-// ---------------------------------------------------------------------------------------------
 
 /**
  * conv2d_fwd_naive_f32(x, w, g, y): the forward convolution in plain scalar loops (same
