@@ -11,3 +11,8 @@ export * from './kernels/normalize';
 export * from './kernels/loss';
 export * from './kernels/triplet';
 export * from './kernels/optim';
+export * from './kernels/knn';
+export * from './kernels/diameter';
+export * from './kernels/batchnorm';
+export * from './kernels/dropout';
+export * from './kernels/upsample';

@@ -1,0 +1,1 @@
+// batchnorm kernels: see the header of each exported function.

@@ -1,0 +1,1 @@
+// diameter kernels: see the header of each exported function.

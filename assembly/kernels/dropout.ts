@@ -1,0 +1,1 @@
+// dropout kernels: see the header of each exported function.

@@ -1,0 +1,1 @@
+// knn kernels: see the header of each exported function.

@@ -1,0 +1,1 @@
+// upsample kernels: see the header of each exported function.
