@@ -35,9 +35,9 @@ const KCF: i32 = 256;
 /** Pixels a direct backward-filter tile runs over between loading and storing its accumulators. */
 const STRIP_PIXELS: i32 = 128;
 /** Forward reductions KH·KW·C up to this length take the direct path. */
-const DIRECT_FWD_K: i32 = 16;
+const DIRECT_FWD_K: i32 = 256;
 /** Backward-input with at most this many input channels takes the dot path. */
-const DOT_MAX_C: i32 = 3;
+const DOT_MAX_C: i32 = 7;
 /** Bytes reserved at the start of the workspace (Plan, small tiles). */
 const HEAD_BYTES: usize = 256;
 
@@ -111,9 +111,10 @@ function directFwdLayout(g: Geom): usize {
 
 /** Output rows oh0 .. oh1 of image n (the unit a thread would take). */
 function directFwdRows(x: usize, g: Geom, wp: usize, n: i32, oh0: i32, oh1: i32, rb: usize, tile: usize, y: usize): void {
-  const C = g.C, KWC = g.KW * C, O = g.O, OW = g.OW, OP = up(O, 8);
+  const C = g.C, KWC = g.KW * C, O = g.O, OW = g.OW;
   const Wp = (up(OW, 4) - 1) * g.strideW + g.KW, rowLen = Wp * C;
-  const step = <usize>(g.strideW * C) << 2, wstride = <usize>OP << 2;
+  const K = g.KH * KWC;
+  const step = <usize>(g.strideW * C) << 2;
   for (let oh = oh0; oh < oh1; oh++) {
     padRows(x, g.H, g.W, C, n, oh * g.strideH - g.padTop, g.KH, -g.padLeft, Wp, C, rb);
     const yrow = y + (<usize>((n * g.OH + oh) * OW * O) << 2);
@@ -123,7 +124,7 @@ function directFwdRows(x: usize, g: Geom, wp: usize, n: i32, oh0: i32, oh1: i32,
         let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
         let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
         let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-        let wq = wp + (<usize>o0 << 2);
+        let wq = wp + (<usize>(o0 * K) << 2);
         for (let kh = 0; kh < g.KH; kh++) {
           let xq = rb + (<usize>(kh * rowLen) << 2) + <usize>ow * step;
           for (let q = 0; q < KWC; q++) {
@@ -137,7 +138,7 @@ function directFwdRows(x: usize, g: Geom, wp: usize, n: i32, oh0: i32, oh1: i32,
             c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
             a = v128.load32_splat(xq + 3 * step);
             c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
-            xq += 4; wq += wstride;
+            xq += 4; wq += 32;
           }
         }
         if (ow + 4 <= OW && o0 + 8 <= O) {
@@ -158,8 +159,12 @@ function directFwd(x: usize, w: usize, g: Geom, ws: usize, y: usize): void {
   const tile = ws;
   const wp = ws + HEAD_BYTES;
   const rb = wp + bytes64(K * OP);
-  // The filter with its columns zero-padded to OP: wp[k·OP + o].
-  for (let k = 0; k < K; k++) for (let o = 0; o < OP; o++) stf(wp, k * OP + o, o < O ? ldf(w, k * O + o) : 0);
+  // The filter in panels of 8 columns (zero-padded past O): wp[(o0·K + k·8 + j] = w[k, o0 + j].
+  for (let o0 = 0; o0 < OP; o0 += 8) {
+    for (let k = 0; k < K; k++) {
+      for (let j = 0; j < 8; j++) stf(wp, o0 * K + (k << 3) + j, o0 + j < O ? ldf(w, k * O + o0 + j) : 0);
+    }
+  }
   for (let n = 0; n < g.N; n++) directFwdRows(x, g, wp, n, 0, g.OH, rb, tile, y);
 }
 
@@ -383,26 +388,29 @@ function dotRows(p: Plan, src: usize, wd: usize, n: i32, i0: i32, i1: i32, rb: u
 // Backward to the filter.
 
 /** Whether backward-filter takes the packed path (4 rows of a panel = 4 channels of one tap). */
-function usePackedBwdf(g: Geom): bool { return g.C % 4 == 0 && g.C >= 8; }
+function usePackedBwdf(g: Geom): bool { return g.C % 4 == 0 && g.C >= 32; }
 
 /** Sizes the packed backward-filter workspace: pixel info, packed dy chunk, A panel, dW tile. */
 function bwdfPackedLayout(g: Geom): usize {
   const ocp = up(g.O, 8);
-  return HEAD_BYTES + bytes64(KCF * 3) + bytes64(KCF * ocp) + bytes64(KCF * 4) + bytes64(up(g.KH * g.KW * g.C, 4) * ocp);
+  return HEAD_BYTES + bytes64(KCF * 3) + bytes64(KCF * ocp) + bytes64(KCF * g.C) + bytes64(g.KH * g.KW * g.C * ocp);
 }
 
 /**
- * Packed path, panels kp0 .. kp1 (4 rows of dW each): for every pixel chunk, in order, pack the
- * chunk of dy once, then each A panel (4 channels of one tap: one vector per pixel), and
- * accumulate into the dW tile dwt [KP × OCP] with the micro-kernel.
+ * Packed path (C % 4 = 0), taps t0 .. t1 (rows t·C .. t1·C of dW): for every pixel chunk, in
+ * order, pack the chunk of dy once, then per tap its C/4 A panels (4 channels each: one vector
+ * per pixel and panel), and accumulate into the dW tile dwt [K × OCP] with the micro-kernel.
  */
-function bwdfPanels(x: usize, dy: usize, g: Geom, kp0: i32, kp1: i32, pix: usize, pb: usize, pa: usize, dwt: usize): void {
-  const C = g.C, W = g.W, H = g.H, KW = g.KW, O = g.O;
+function bwdfPanels(x: usize, dy: usize, g: Geom, t0: i32, t1: i32, pix: usize, pb: usize, pa: usize, dwt: usize): void {
+  const C = g.C, W = g.W, H = g.H, KW = g.KW, O = g.O, CB = C >> 2;
   const ocp = up(O, 8), NP = ocp >> 3;
   const M = g.N * g.OH * g.OW;
   const per = g.OH * g.OW, img = H * W * C;
-  for (let m0 = 0; m0 < M; m0 += KCF) {
-    const kc = min(KCF, M - m0);
+  // Pixels per chunk: the C/4 panels of a tap stay within 32 KiB.
+  const kcf = max(64, min(KCF, 8192 / C));
+  for (let m0 = 0; m0 < M; m0 += kcf) {
+    const kc = min(kcf, M - m0);
+    const pstride = <usize>kc << 4;
     // Pixel info: image offset, top-left input row and column of the window.
     let n = m0 / per;
     const rem = m0 - n * per;
@@ -429,18 +437,24 @@ function bwdfPanels(x: usize, dy: usize, g: Geom, kp0: i32, kp1: i32, pix: usize
         }
       }
     }
-    for (let kp = kp0; kp < kp1; kp++) {
-      const k0 = kp << 2;
-      const t0 = k0 / C, c0 = k0 - t0 * C;
-      const kh = t0 / KW, kw = t0 - kh * KW;
+    for (let t = t0; t < t1; t++) {
+      // The C/4 panels of tap t (4 channels each): pa[(cb·kc + m)·4 + i] = x at pixel m, channel 4cb + i.
+      const kh = t / KW, kw = t - kh * KW;
       for (let m = 0; m < kc; m++) {
         const h = ldi(pix, m * 3 + 1) + kh, w = ldi(pix, m * 3 + 2) + kw;
-        let v = f32x4.splat(0);
-        if (<u32>h < <u32>H && <u32>w < <u32>W) v = v128.load(x + (<usize>(ldi(pix, m * 3) + (h * W + w) * C + c0) << 2));
-        v128.store(pa + (<usize>m << 4), v);
+        const d = pa + (<usize>m << 4);
+        if (<u32>h < <u32>H && <u32>w < <u32>W) {
+          const s = x + (<usize>(ldi(pix, m * 3) + (h * W + w) * C) << 2);
+          for (let cb = 0; cb < CB; cb++) v128.store(d + <usize>cb * pstride, v128.load(s + (<usize>cb << 4)));
+        } else {
+          for (let cb = 0; cb < CB; cb++) v128.store(d + <usize>cb * pstride, f32x4.splat(0));
+        }
       }
-      for (let jp = 0; jp < NP; jp++) {
-        gemm_kernel_4x8(kc, pa, pb + ((<usize>jp * kc) << 5), dwt + (<usize>((k0 * ocp) + (jp << 3)) << 2), ocp, <i32>(m0 > 0));
+      for (let cb = 0; cb < CB; cb++) {
+        const k0 = t * C + (cb << 2);
+        for (let jp = 0; jp < NP; jp++) {
+          gemm_kernel_4x8(kc, pa + <usize>cb * pstride, pb + ((<usize>jp * kc) << 5), dwt + (<usize>((k0 * ocp) + (jp << 3)) << 2), ocp, <i32>(m0 > 0));
+        }
       }
     }
   }
@@ -674,8 +688,8 @@ export function conv2d_bwd_filter_f32(x: usize, dy: usize, g_: usize, ws: usize,
   const pix = ws + HEAD_BYTES;
   const pb = pix + bytes64(KCF * 3);
   const pa = pb + bytes64(KCF * ocp);
-  const dwt = pa + bytes64(KCF * 4);
-  bwdfPanels(x, dy, g, 0, up(K, 4) >> 2, pix, pb, pa, dwt);
+  const dwt = pa + bytes64(KCF * g.C);
+  bwdfPanels(x, dy, g, 0, g.KH * g.KW, pix, pb, pa, dwt);
   for (let k = 0; k < K; k++) {
     for (let o = 0; o < O; o++) stf(dw, k * O + o, ldf(dwt, k * ocp + o));
   }

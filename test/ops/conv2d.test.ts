@@ -111,6 +111,7 @@ for (let i = 0; i < chans.length * 3; i++) {
   cases.push([[N, H, W, C], [k, kw, C, O], { stride: i % 7 === 6 ? [s, 1] : s, padding }]);
 }
 cases.push([[1, 1, 1, 3], [1, 1, 3, 5], {}]);
+cases.push([[2, 9, 8, 32], [3, 2, 32, 5], { stride: 2, padding: [2, 0, 1, 3] }]); // packed filter gradient, strided, padded
 cases.push([[2, 4, 4, 2], [3, 3, 2, 3], { stride: 4, padding: 'same' }]); // stride > kernel: pixels no tap reaches
 
 for (const [xs, ws, opts] of cases) {
