@@ -17,6 +17,20 @@ export class Rng {
     this.s0 = next(); this.s1 = next(); this.s2 = next(); this.s3 = next();
   }
 
+  /** The generator's whole state, to save in a checkpoint and resume bit for bit. */
+  getState(): number[] {
+    return [this.s0, this.s1, this.s2, this.s3, this.spare === null ? NaN : this.spare];
+  }
+
+  /** Restores a state from getState(). */
+  setState(state: readonly number[]): void {
+    if (!Array.isArray(state) || state.length !== 5 || state.slice(0, 4).some((v) => !Number.isInteger(v) || v < 0 || v > 0xffffffff)) {
+      throw new RangeError(`Rng.setState: expected [s0, s1, s2, s3, spare] from getState(), got ${JSON.stringify(state)}`);
+    }
+    [this.s0, this.s1, this.s2, this.s3] = state as number[];
+    this.spare = Number.isNaN(state[4]) ? null : state[4];
+  }
+
   /** A uniform 32-bit unsigned integer. */
   nextU32(): number {
     const result = Math.imul(((Math.imul(this.s1, 5) << 7) | (Math.imul(this.s1, 5) >>> 25)), 9) >>> 0;
