@@ -342,46 +342,76 @@ function zeroRow(p: Plan): void {
 // (taps, o) with lanes along o, the 4 pixels' partial sums reduced together at the end.
 
 function dotLayout(g: Geom): usize {
-  const OP4 = up(g.O, 4), Wp = up(g.W, 4) + g.KW - 1;
-  return HEAD_BYTES + bytes64(g.C * g.KH * g.KW * OP4) + bytes64(g.KH * Wp * OP4);
+  const OP4 = up(g.O, 4);
+  return HEAD_BYTES + bytes64(g.C * g.KH * g.KW * OP4) + bytes64(g.KH) + bytes64(g.KH * (8 + g.KW - 1) * OP4);
 }
 
-/** Phase rows (n, i) for i in i0 .. i1 of plan p; wd: the flipped filter [C][TH·TW·OP4]. */
-function dotRows(p: Plan, src: usize, wd: usize, n: i32, i0: i32, i1: i32, rb: usize, out: usize): void {
-  const OP4 = up(p.srcC, 4), RW = p.RW, OC = p.OC;
-  const Wp = up(RW, 4) + p.TW - 1, rowLen = Wp * OP4, KT = p.TW * OP4, K4 = p.TH * KT;
+/**
+ * Phase rows (n, i) for i in i0 .. i1 of plan p; wd: the flipped filter [C][TH·TW·OP4]; ws: the
+ * TH row pointers, then a padded block of TH rows × (8 + TW − 1) pixels × OP4 for groups of 8
+ * pixels that touch the padding (others read src in place; rows outside the image are skipped).
+ */
+function dotRows(p: Plan, src: usize, wd: usize, n: i32, i0: i32, i1: i32, ws: usize, out: usize): void {
+  const OP4 = up(p.srcC, 4), RW = p.RW, OC = p.OC, TH = p.TH, TW = p.TW;
+  const KT = TW * OP4, K4 = TH * KT, span = 8 + TW - 1;
   const pix = <usize>OP4 << 2;
+  const rows = ws, eb = ws + bytes64(TH);
+  const inPlace = OP4 == p.srcC;
   for (let i = i0; i < i1; i++) {
-    padRows(src, p.srcH, p.srcW, p.srcC, n, i - p.ph, p.TH, -p.pw, Wp, OP4, rb);
     const orow = n * p.outH * p.outW + (i * p.mh + p.nh) * p.outW;
-    for (let j0 = 0; j0 < RW; j0 += 4) {
+    for (let j0 = 0; j0 < RW; j0 += 8) {
+      const col0 = j0 - p.pw;
+      if (inPlace && col0 >= 0 && col0 + span <= p.srcW) {
+        for (let a = 0; a < TH; a++) {
+          const r = i - p.ph + a;
+          store<usize>(rows + (<usize>a << 2), <u32>r < <u32>p.srcH ? src + (<usize>(((n * p.srcH + r) * p.srcW + col0) * OP4) << 2) : 0);
+        }
+      } else {
+        for (let a = 0; a < TH; a++) {
+          const r = i - p.ph + a;
+          const d = eb + (<usize>(a * span * OP4) << 2);
+          if (<u32>r < <u32>p.srcH) padRows(src, p.srcH, p.srcW, p.srcC, n, r, 1, col0, span, OP4, d);
+          store<usize>(rows + (<usize>a << 2), <u32>r < <u32>p.srcH ? d : 0);
+        }
+      }
       for (let c = 0; c < OC; c++) {
         let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-        let wq = wd + (<usize>(c * K4) << 2);
-        for (let a = 0; a < p.TH; a++) {
-          let xq = rb + (<usize>(a * rowLen + j0 * OP4) << 2);
+        let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+        for (let a = 0; a < TH; a++) {
+          let xq = load<usize>(rows + (<usize>a << 2));
+          if (xq == 0) continue;
+          let wq = wd + (<usize>(c * K4 + a * KT) << 2);
           for (let q = 0; q < KT; q += 4) {
             const wv = v128.load(wq);
             a0 = f32x4.add(a0, f32x4.mul(v128.load(xq), wv));
             a1 = f32x4.add(a1, f32x4.mul(v128.load(xq + pix), wv));
             a2 = f32x4.add(a2, f32x4.mul(v128.load(xq + 2 * pix), wv));
             a3 = f32x4.add(a3, f32x4.mul(v128.load(xq + 3 * pix), wv));
+            a4 = f32x4.add(a4, f32x4.mul(v128.load(xq + 4 * pix), wv));
+            a5 = f32x4.add(a5, f32x4.mul(v128.load(xq + 5 * pix), wv));
+            a6 = f32x4.add(a6, f32x4.mul(v128.load(xq + 6 * pix), wv));
+            a7 = f32x4.add(a7, f32x4.mul(v128.load(xq + 7 * pix), wv));
             xq += 16; wq += 16;
           }
         }
-        // Lane sums of a0..a3 into one vector: s = [Σa0, Σa1, Σa2, Σa3].
-        const s01 = f32x4.add(f32x4.shuffle(a0, a1, 0, 1, 4, 5), f32x4.shuffle(a0, a1, 2, 3, 6, 7));
-        const s23 = f32x4.add(f32x4.shuffle(a2, a3, 0, 1, 4, 5), f32x4.shuffle(a2, a3, 2, 3, 6, 7));
-        const s = f32x4.add(f32x4.shuffle(s01, s23, 0, 2, 4, 6), f32x4.shuffle(s01, s23, 1, 3, 5, 7));
         const d = out + (<usize>((orow + j0 * p.mw + p.nw) * OC + c) << 2), ds = <usize>(p.mw * OC) << 2;
-        const left = RW - j0;
-        store<f32>(d, f32x4.extract_lane(s, 0));
-        if (left > 1) store<f32>(d + ds, f32x4.extract_lane(s, 1));
-        if (left > 2) store<f32>(d + 2 * ds, f32x4.extract_lane(s, 2));
-        if (left > 3) store<f32>(d + 3 * ds, f32x4.extract_lane(s, 3));
+        storeSums(d, ds, RW - j0, a0, a1, a2, a3);
+        if (RW - j0 > 4) storeSums(d + 4 * ds, ds, RW - j0 - 4, a4, a5, a6, a7);
       }
     }
   }
+}
+
+/** Stores the lane sums of a0..a3 at d, d + ds, … (the first `left` of them, at most 4). */
+@inline function storeSums(d: usize, ds: usize, left: i32, a0: v128, a1: v128, a2: v128, a3: v128): void {
+  // s = [Σa0, Σa1, Σa2, Σa3]
+  const s01 = f32x4.add(f32x4.shuffle(a0, a1, 0, 1, 4, 5), f32x4.shuffle(a0, a1, 2, 3, 6, 7));
+  const s23 = f32x4.add(f32x4.shuffle(a2, a3, 0, 1, 4, 5), f32x4.shuffle(a2, a3, 2, 3, 6, 7));
+  const s = f32x4.add(f32x4.shuffle(s01, s23, 0, 2, 4, 6), f32x4.shuffle(s01, s23, 1, 3, 5, 7));
+  store<f32>(d, f32x4.extract_lane(s, 0));
+  if (left > 1) store<f32>(d + ds, f32x4.extract_lane(s, 1));
+  if (left > 2) store<f32>(d + 2 * ds, f32x4.extract_lane(s, 2));
+  if (left > 3) store<f32>(d + 3 * ds, f32x4.extract_lane(s, 3));
 }
 
 // ---------------------------------------------------------------------------------------------
