@@ -507,6 +507,8 @@ function bwdfDirectLayout(g: Geom): usize {
 function bwdfDirect(x: usize, dy: usize, g: Geom, ws: usize, dw: usize): void {
   const C = g.C, KW = g.KW, K = g.KH * KW * C, KP = up(K, 4), O = g.O, OP = up(O, 8), OW = g.OW, OH = g.OH;
   const sh = g.strideH;
+  // Rows in 4-row tiles (K % 4 = 3 is padded to a 4-row tile; 1 or 2 rows go one by one).
+  const K4 = (K & 3) == 3 ? KP : K & ~3;
   const R = max(1, min(OH, (STRIP_PIXELS + OW - 1) / OW));
   const Wp = (OW - 1) * g.strideW + KW, rowLen = Wp * C, SR = (R - 1) * sh + g.KH;
   const offs = ws + HEAD_BYTES;
@@ -528,7 +530,7 @@ function bwdfDirect(x: usize, dy: usize, g: Geom, ws: usize, dw: usize): void {
       const rr = min(R, OH - oh0);
       padRows(x, g.H, g.W, C, n, oh0 * sh - g.padTop, (rr - 1) * sh + g.KH, -g.padLeft, Wp, C, strip);
       padRows(dy, OH, OW, O, n, oh0, rr, 0, OW, OP, dyb);
-      for (let kg = 0; kg < KP; kg += 4) {
+      for (let kg = 0; kg < K4; kg += 4) {
         const fo = offs + (<usize>kg << 2);
         const f0 = <usize>load<i32>(fo), f1 = <usize>load<i32>(fo, 4), f2 = <usize>load<i32>(fo, 8), f3 = <usize>load<i32>(fo, 12);
         for (let ob = 0; ob < OP; ob += 8) {
@@ -556,6 +558,25 @@ function bwdfDirect(x: usize, dy: usize, g: Geom, ws: usize, dw: usize): void {
             }
           }
           store4x8(t0, ts, c00, c01, c10, c11, c20, c21, c30, c31);
+        }
+      }
+      // The last K % 4 rows (when 1 or 2): one row × 8 channels at a time.
+      for (let k = K4; k < K; k++) {
+        const f = <usize>load<i32>(offs + (<usize>k << 2));
+        for (let ob = 0; ob < OP; ob += 8) {
+          const t = dwt + (<usize>(k * OP + ob) << 2);
+          let c0 = v128.load(t), c1 = v128.load(t, 16);
+          for (let r = 0; r < rr; r++) {
+            let xq = strip + <usize>r * rowStep + f;
+            let dq = dyb + (<usize>(r * OW * OP + ob) << 2);
+            for (let ow = 0; ow < OW; ow++) {
+              const a = v128.load32_splat(xq);
+              c0 = f32x4.add(c0, f32x4.mul(a, v128.load(dq)));
+              c1 = f32x4.add(c1, f32x4.mul(a, v128.load(dq, 16)));
+              xq += step; dq += dstride;
+            }
+          }
+          v128.store(t, c0); v128.store(t, c1, 16);
         }
       }
     }
