@@ -8,21 +8,26 @@
 //                                     so no zero of the dilated dy is ever multiplied
 //   backward-filter  dW[KH·KW·C, O] = im2col(x)ᵀ · dy[N·OH·OW, O]  (reduction over the pixels)
 //
-// The main path of each pass is an implicit GEMM on the register-blocked micro-kernel
-// gemm_kernel_4x8 (gemm.ts): A panels are packed straight from the activations (im2col on the
-// fly, zeros for the padding), never as a full im2col matrix. Narrow layers, where 4×8 tiles of
-// that GEMM would be mostly padding or mostly packing, take direct paths with the same 4×8
-// register tile reading padded copies of a few input rows (see the sections below).
+// Wide layers take an implicit GEMM on the register-blocked micro-kernel gemm_kernel_4x8
+// (gemm.ts): A panels are packed straight from the activations (im2col on the fly, zeros for the
+// padding), never as a full im2col matrix. Narrow layers, where the packing or the zero padding of
+// 4×8 tiles would cost more than the multiplications, take direct paths that keep a 4×8 register
+// tile (or 8 dot products) and read padded copies of a few input rows in place:
+//   forward          KH·KW·C ≤ DIRECT_FWD_K  direct (4 pixels × 8 channels), else implicit GEMM
+//   backward-input   C ≤ DOT_MAX_C           dot products along o, else implicit GEMM per phase
+//   backward-filter  C % 4 = 0 and C ≥ 32    packed (micro-kernel), else direct
+// The thresholds were measured (bench/conv2d.ts and shapes around them).
 //
 // The geometry is a block of conv2d_geom_fields() i32 in linear memory (field order of class
 // Geom), written by TypeScript. Scratch: conv2d_workspace_f32(g, pass) f32 elements at a 64-byte
 // aligned pointer; the kernels never allocate.
 //
 // Threads (a later issue): every path loops over independent output blocks and can take a range
-// of them: igemmRows(p, src, r0, r1, out) over GEMM rows (forward, backward-input), directFwd
-// over output rows, dotRows over phase rows, bwdfPanels/bwdfDirect over 4-row panels of dW. The
-// packed filter is shared; row info, A panels, tiles and padded rows would be per thread. Every
-// output element is summed in one fixed order whatever the split, so results do not depend on it.
+// of them: igemmRows(p, src, r0, r1, out) over GEMM rows (forward, backward-input),
+// directFwdRows over output rows, dotRows over phase rows, bwdfPanels over taps (rows of dW),
+// bwdfDirect's kg loop over 4-row tiles of dW. The packed filter is shared; row info, A panels,
+// tiles and padded rows would be per thread. Every output element is summed in one fixed order
+// whatever the split, so results do not depend on it.
 import { gemm_kernel_4x8 } from './gemm';
 import { ldf, stf, ldi, sti } from '../mem';
 
@@ -98,9 +103,9 @@ function padRows(src: usize, srcH: i32, srcW: i32, srcC: i32, n: i32, row0: i32,
 // ---------------------------------------------------------------------------------------------
 // Forward, direct path for a short reduction (KH·KW·C ≤ DIRECT_FWD_K, e.g. a first layer on one
 // channel): per output row, the KH input rows it reads are copied once, padded; tiles of 4
-// pixels × 8 channels read them at a stride of strideW·C and the filter in place. With a
-// reduction this short, packing A panels and the per-call cost of the micro-kernel would cost
-// more than the multiplications.
+// pixels × 8 channels read them at a stride of strideW·C, and the filter from panels of 8
+// columns. With a reduction this short, packing A panels and the per-call cost of the
+// micro-kernel would cost more than the multiplications; up to K = 256 it measured faster too.
 
 function useDirectFwd(g: Geom): bool { return g.KH * g.KW * g.C <= DIRECT_FWD_K; }
 
@@ -159,7 +164,7 @@ function directFwd(x: usize, w: usize, g: Geom, ws: usize, y: usize): void {
   const tile = ws;
   const wp = ws + HEAD_BYTES;
   const rb = wp + bytes64(K * OP);
-  // The filter in panels of 8 columns (zero-padded past O): wp[(o0·K + k·8 + j] = w[k, o0 + j].
+  // The filter in panels of 8 columns (zero-padded past O): wp[o0·K + k·8 + j] = w[k, o0 + j].
   for (let o0 = 0; o0 < OP; o0 += 8) {
     for (let k = 0; k < K; k++) {
       for (let j = 0; j < 8; j++) stf(wp, o0 * K + (k << 3) + j, o0 + j < O ? ldf(w, k * O + o0 + j) : 0);
