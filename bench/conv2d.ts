@@ -13,6 +13,8 @@ interface K {
   conv2d_fwd_f32(x: number, w: number, g: number, ws: number, y: number): void;
   conv2d_bwd_input_f32(dy: number, w: number, g: number, ws: number, dx: number): void;
   conv2d_bwd_filter_f32(x: number, dy: number, g: number, ws: number, dw: number): void;
+  conv2d_fwd_naive_f32(x: number, w: number, g: number, y: number): void;
+  gemm_kernel_4x8(kc: number, pa: number, pb: number, c: number, ldc: number, accumulate: number): void;
 }
 
 const LAYERS: Array<{ name: string; x: number[]; w: number[] }> = [
@@ -116,6 +118,14 @@ export async function suite(o: SuiteOptions): Promise<BenchRow[]> {
   const k = kernels<K>();
   const rows: BenchRow[] = [];
   const rng = new Rng(1);
+  // Context: the micro-kernel alone on panels that stay in L1 (kc = 256, 64 calls per sample).
+  {
+    const kc = 256, calls = 64;
+    const pa = filled(kc * 4, rng), pb = filled(kc * 8, rng), c = new Storage(32);
+    const ms = await timeIt('gemm_kernel_4x8 L1', () => { for (let i = 0; i < calls; i++) k.gemm_kernel_4x8(kc, pa.ptr, pb.ptr, c.ptr, 8, 1); }, { quick: o.quick });
+    rows.push({ name: 'gemm_kernel_4x8 kc=256, panels in L1 (ceiling for context)', impl: 'facemetric', ms, gflops: gflops(calls * kc * 64, ms), note: `${calls} calls from JS per sample` });
+    for (const s of [pa, pb, c]) s.dispose();
+  }
   // Plain JS runs on this batch and is scaled to the full one.
   const jsBatch = o.quick ? 1 : 4;
   for (const layer of LAYERS) {
@@ -149,6 +159,15 @@ export async function suite(o: SuiteOptions): Promise<BenchRow[]> {
       const skip = layer.name === 'layer 1' && pass === 'backward-input' ? ' (not needed in the network: first layer)' : '';
       rows.push({ name: `${label} ${pass}`, impl: 'facemetric', ms, gflops: gflops(flops, ms), note: `${(jsMs / ms).toFixed(1)}× plain JS${skip}` });
       rows.push({ name: `${label} ${pass}`, impl: 'plain JS', ms: jsMs, gflops: gflops(flops, jsMs), note: `direct loop timed at batch ${jsBatch}, scaled ×${g.N / jsBatch}` });
+      if (pass === 'forward') {
+        // The scalar wasm reference kernel, on the same smaller batch as plain JS.
+        const gsj = geomBlock(gj);
+        const xs = new Storage(xj.length), ys = new Storage(yj.length);
+        xs.f32view().set(xj); const wsj = new Storage(wj.length); wsj.f32view().set(wj);
+        const nMs = (await timeIt(`${label} naive`, () => k.conv2d_fwd_naive_f32(xs.ptr, wsj.ptr, gsj.ptr, ys.ptr), { quick: o.quick, minTimeMs: o.quick ? 150 : 600 })) * (g.N / jsBatch);
+        rows.push({ name: `${label} ${pass}`, impl: 'wasm scalar loop', ms: nMs, gflops: gflops(flops, nMs), note: `conv2d_fwd_naive_f32 at batch ${jsBatch}, scaled ×${g.N / jsBatch}` });
+        for (const s of [gsj, xs, ys, wsj]) s.dispose();
+      }
     }
     for (const s of [gs, x, w, y, dy, dx, dw, ws]) s.dispose();
   }
