@@ -1,1 +1,170 @@
-// batchnorm kernels: see the header of each exported function.
+// Batch normalisation over the last axis of an f32 tensor seen as a row-major [rows × c] matrix
+// (an NHWC activation [N,H,W,C] has rows = N·H·W; a dense output [N,D] has rows = N, c = D).
+// Per channel j: mean_j and the biased variance var_j over the rows, invstd_j = 1/sqrt(var_j + eps),
+// x̂ = (x − mean)·invstd, y = x̂·gamma + beta.
+// The 4 lanes run along c; a scalar loop finishes the last c % 4 channels. Reductions over rows
+// are accumulated in f64 (two f64x2 per f32x4), rows added in order r = 0, 1, … (deterministic).
+// Element-wise passes treat rows independently: a caller may split them over threads by offsetting
+// x, dy, y and dx by whole rows (the per-channel reductions then need one partial sum per thread).
+// Outputs must not overlap inputs.
+import { ldf, stf, ldv, stv } from '../mem';
+
+@inline function ldd(p: usize, i: i32): f64 { return load<f64>(p + (<usize>i << 3)); }
+@inline function stdd(p: usize, i: i32, v: f64): void { store<f64>(p + (<usize>i << 3), v); }
+@inline function lddv(p: usize, i: i32): v128 { return v128.load(p + (<usize>i << 3)); }
+@inline function stdv(p: usize, i: i32, v: v128): void { v128.store(p + (<usize>i << 3), v); }
+/** Adds the 4 f32 lanes of v to the f64 accumulators acc[i .. i+4). */
+@inline function accum(acc: usize, i: i32, v: v128): void {
+  stdv(acc, i, f64x2.add(lddv(acc, i), f64x2.promote_low_f32x4(v)));
+  stdv(acc, i + 2, f64x2.add(lddv(acc, i + 2), f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1))));
+}
+
+/** Sets the f64 accumulators acc[0 .. c) to zero. */
+@inline function zeroAcc(acc: usize, c: i32): void {
+  memory.fill(acc, 0, <usize>c << 3);
+}
+
+/**
+ * batchnorm_stats_f32(x, rows, c, eps, work, mean, variance, invstd): the batch statistics of
+ * x [rows × c] per channel j < c: mean[j] = Σ_r x[r,j] / rows, variance[j] = Σ_r (x[r,j] − mean[j])² / rows
+ * (biased; two passes, the second around the f32 mean), invstd[j] = 1/sqrt(variance[j] + eps).
+ * work: scratch of 2·c f32 elements (c f64 accumulators). mean, variance, invstd: [c] each.
+ * Lanes along c, scalar tail for c % 4. rows >= 1. Outputs must not overlap x or work.
+ */
+export function batchnorm_stats_f32(x: usize, rows: i32, c: i32, eps: f32, work: usize, mean: usize, variance: usize, invstd: usize): void {
+  const inv: f64 = 1.0 / <f64>rows;
+  zeroAcc(work, c);
+  for (let r = 0; r < rows; r++) {
+    const xr = x + (<usize>(r * c) << 2);
+    let j = 0;
+    for (; j + 4 <= c; j += 4) accum(work, j, ldv(xr, j));
+    for (; j < c; j++) stdd(work, j, ldd(work, j) + <f64>ldf(xr, j));
+  }
+  for (let j = 0; j < c; j++) stf(mean, j, <f32>(ldd(work, j) * inv));
+  zeroAcc(work, c);
+  for (let r = 0; r < rows; r++) {
+    const xr = x + (<usize>(r * c) << 2);
+    let j = 0;
+    for (; j + 4 <= c; j += 4) {
+      const d = f32x4.sub(ldv(xr, j), ldv(mean, j));
+      const lo = f64x2.promote_low_f32x4(d);
+      const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(d, d, 2, 3, 0, 1));
+      stdv(work, j, f64x2.add(lddv(work, j), f64x2.mul(lo, lo)));
+      stdv(work, j + 2, f64x2.add(lddv(work, j + 2), f64x2.mul(hi, hi)));
+    }
+    for (; j < c; j++) {
+      const d = <f64>(ldf(xr, j) - ldf(mean, j));
+      stdd(work, j, ldd(work, j) + d * d);
+    }
+  }
+  for (let j = 0; j < c; j++) {
+    const v = ldd(work, j) * inv;
+    stf(variance, j, <f32>v);
+    stf(invstd, j, <f32>(1.0 / Math.sqrt(v + <f64>eps)));
+  }
+}
+
+/**
+ * batchnorm_fwd_f32(x, rows, c, mean, invstd, gamma, beta, y): y[r,j] = (x[r,j] − mean[j])·(invstd[j]·gamma[j]) + beta[j]
+ * for x, y [rows × c] and mean, invstd, gamma, beta [c] (batch statistics in training, running
+ * statistics in evaluation). Lanes along c, scalar tail for c % 4. y may alias x exactly; it must
+ * not overlap the per-channel vectors.
+ */
+export function batchnorm_fwd_f32(x: usize, rows: i32, c: i32, mean: usize, invstd: usize, gamma: usize, beta: usize, y: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * c;
+    let j = 0;
+    for (; j + 4 <= c; j += 4) {
+      const a = f32x4.mul(ldv(invstd, j), ldv(gamma, j));
+      stv(y, o + j, f32x4.add(f32x4.mul(f32x4.sub(ldv(x, o + j), ldv(mean, j)), a), ldv(beta, j)));
+    }
+    for (; j < c; j++) stf(y, o + j, (ldf(x, o + j) - ldf(mean, j)) * (ldf(invstd, j) * ldf(gamma, j)) + ldf(beta, j));
+  }
+}
+
+/**
+ * batchnorm_bwd_f32(x, dy, rows, c, mean, invstd, gamma, batchStats, work, dx, dgamma, dbeta): the
+ * gradients of batchnorm_fwd_f32 given dy [rows × c], with x̂ = (x − mean)·invstd:
+ *   dbeta[j] = Σ_r dy[r,j], dgamma[j] = Σ_r dy[r,j]·x̂[r,j] (f64 sums, rows in order);
+ *   batchStats != 0 (mean and invstd are the batch's own statistics, so they depend on x):
+ *     dx = gamma·invstd·(dy − dbeta/rows − x̂·dgamma/rows);
+ *   batchStats == 0 (running statistics, constants): dx = dy·gamma·invstd.
+ * dx is skipped when its pointer is 0. work: scratch of 4·c f32 elements. Lanes along c, scalar
+ * tail for c % 4. dx may alias dy exactly; no output may overlap another or x, mean, invstd, gamma.
+ */
+export function batchnorm_bwd_f32(
+  x: usize, dy: usize, rows: i32, c: i32, mean: usize, invstd: usize, gamma: usize, batchStats: i32,
+  work: usize, dx: usize, dgamma: usize, dbeta: usize,
+): void {
+  const sdy = work, sdyx = work + (<usize>c << 3);
+  zeroAcc(sdy, c);
+  zeroAcc(sdyx, c);
+  for (let r = 0; r < rows; r++) {
+    const o = r * c;
+    let j = 0;
+    for (; j + 4 <= c; j += 4) {
+      const g = ldv(dy, o + j);
+      const xh = f32x4.mul(f32x4.sub(ldv(x, o + j), ldv(mean, j)), ldv(invstd, j));
+      accum(sdy, j, g);
+      accum(sdyx, j, f32x4.mul(g, xh));
+    }
+    for (; j < c; j++) {
+      const g = ldf(dy, o + j);
+      const xh = (ldf(x, o + j) - ldf(mean, j)) * ldf(invstd, j);
+      stdd(sdy, j, ldd(sdy, j) + <f64>g);
+      stdd(sdyx, j, ldd(sdyx, j) + <f64>(g * xh));
+    }
+  }
+  for (let j = 0; j < c; j++) {
+    stf(dbeta, j, <f32>ldd(sdy, j));
+    stf(dgamma, j, <f32>ldd(sdyx, j));
+  }
+  if (dx == 0) return;
+  // Per-channel coefficients, written over the (no longer needed) accumulators as f32:
+  // a = gamma·invstd, mb = dbeta/rows, mg = dgamma/rows.
+  const a = work, mb = work + (<usize>c << 2), mg = work + (<usize>c << 3);
+  const inv: f32 = batchStats ? <f32>(1.0 / <f64>rows) : 0;
+  for (let j = 0; j < c; j++) {
+    stf(a, j, ldf(gamma, j) * ldf(invstd, j));
+    stf(mb, j, ldf(dbeta, j) * inv);
+    stf(mg, j, ldf(dgamma, j) * inv);
+  }
+  for (let r = 0; r < rows; r++) {
+    const o = r * c;
+    let j = 0;
+    if (batchStats) {
+      for (; j + 4 <= c; j += 4) {
+        const xh = f32x4.mul(f32x4.sub(ldv(x, o + j), ldv(mean, j)), ldv(invstd, j));
+        const t = f32x4.sub(f32x4.sub(ldv(dy, o + j), ldv(mb, j)), f32x4.mul(xh, ldv(mg, j)));
+        stv(dx, o + j, f32x4.mul(ldv(a, j), t));
+      }
+      for (; j < c; j++) {
+        const xh = (ldf(x, o + j) - ldf(mean, j)) * ldf(invstd, j);
+        stf(dx, o + j, ldf(a, j) * ((ldf(dy, o + j) - ldf(mb, j)) - xh * ldf(mg, j)));
+      }
+    } else {
+      for (; j + 4 <= c; j += 4) stv(dx, o + j, f32x4.mul(ldv(dy, o + j), ldv(a, j)));
+      for (; j < c; j++) stf(dx, o + j, ldf(dy, o + j) * ldf(a, j));
+    }
+  }
+}
+
+/**
+ * batchnorm_running_f32(mean, variance, c, momentum, unbias, runMean, runVar): the running
+ * statistics' update, in place: runMean[j] = (1 − momentum)·runMean[j] + momentum·mean[j],
+ * runVar[j] = (1 − momentum)·runVar[j] + momentum·variance[j]·unbias (unbias = rows/(rows − 1)
+ * turns the biased batch variance into the unbiased estimate, as PyTorch does). All vectors [c].
+ * Lanes along c, scalar tail for c % 4. runMean and runVar must not overlap each other or the inputs.
+ */
+export function batchnorm_running_f32(mean: usize, variance: usize, c: i32, momentum: f32, unbias: f32, runMean: usize, runVar: usize): void {
+  const m = f32x4.splat(momentum), k = f32x4.splat(1 - momentum), u = f32x4.splat(momentum * unbias);
+  let j = 0;
+  for (; j + 4 <= c; j += 4) {
+    stv(runMean, j, f32x4.add(f32x4.mul(k, ldv(runMean, j)), f32x4.mul(m, ldv(mean, j))));
+    stv(runVar, j, f32x4.add(f32x4.mul(k, ldv(runVar, j)), f32x4.mul(u, ldv(variance, j))));
+  }
+  for (; j < c; j++) {
+    stf(runMean, j, (1 - momentum) * ldf(runMean, j) + momentum * ldf(mean, j));
+    stf(runVar, j, (1 - momentum) * ldf(runVar, j) + (momentum * unbias) * ldf(variance, j));
+  }
+}
