@@ -40,13 +40,15 @@ export interface Conv2dGeometry {
   OH: number; OW: number;
 }
 
-const isInt = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
+/** Largest stride or padding accepted (keeps every index of the kernels within i32). */
+const MAX_STEP = 1 << 20;
+const isInt = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= MAX_STEP;
 
 function resolveStride(stride: unknown): [number, number] {
   if (stride === undefined) return [1, 1];
   if (isInt(stride, 1)) return [stride, stride];
   if (Array.isArray(stride) && stride.length === 2 && isInt(stride[0], 1) && isInt(stride[1], 1)) return [stride[0], stride[1]];
-  throw rangeError(CONV2D, 'stride to be an integer >= 1 or [strideH, strideW] of integers >= 1', Array.isArray(stride) ? `[${stride.join(',')}]` : describe(stride));
+  throw rangeError(CONV2D, `stride to be an integer in [1, ${MAX_STEP}] or [strideH, strideW] of such integers`, Array.isArray(stride) ? `[${stride.join(',')}]` : describe(stride));
 }
 
 /** Resolves and checks shapes and options; throws `conv2d: expected …`. */
@@ -77,7 +79,7 @@ export function conv2dGeometry(xShape: Shape, wShape: Shape, opts: Conv2dOptions
   } else if (Array.isArray(padding) && padding.length === 4 && padding.every((p) => isInt(p, 0))) {
     [padTop, padBottom, padLeft, padRight] = padding as [number, number, number, number];
   } else {
-    throw rangeError(CONV2D, "padding to be 'same', 'valid', an integer >= 0 or [top, bottom, left, right] of integers >= 0",
+    throw rangeError(CONV2D, `padding to be 'same', 'valid', an integer in [0, ${MAX_STEP}] or [top, bottom, left, right] of such integers`,
       Array.isArray(padding) ? `[${padding.join(',')}]` : describe(padding));
   }
   const OH = Math.floor((H + padTop + padBottom - KH) / strideH) + 1;

@@ -223,7 +223,9 @@ test('errors name the op, the contract and what was given', () => {
   assert.throws(() => conv2d(x, tensor(new Float32Array(27), [3, 3, 3])), /conv2d: expected filter of rank 4 \[KH,KW,C,O\], got shape \[3,3,3\]/);
   assert.throws(() => conv2d(x, tensor(new Float32Array(3 * 3 * 2 * 4), [3, 3, 2, 4])), /conv2d: expected the filter's input channels .* got x \[1,5,5,3\] and w \[3,3,2,4\]/);
   assert.throws(() => conv2d(x, tensor(new Float32Array(6 * 6 * 3), [6, 6, 3, 1])), /conv2d: expected an output of at least 1×1 pixels, got 0×0/);
-  assert.throws(() => conv2d(x, w, null, { stride: 0 }), /conv2d: expected stride to be an integer >= 1/);
+  assert.throws(() => conv2d(x, w, null, { stride: 0 }), /conv2d: expected stride to be an integer in \[1, 1048576\] or \[strideH, strideW\] of such integers, got 0/);
+  assert.throws(() => conv2d(x, w, null, { stride: [1, 2 ** 31] }), /conv2d: expected stride .* got \[1,2147483648\]/);
+  assert.throws(() => conv2d(x, w, null, { padding: [0, 0, 0, 1e10] }), /conv2d: expected padding .* got \[0,0,0,10000000000\]/);
   assert.throws(() => conv2d(x, w, null, { stride: 1.5 }), /conv2d: expected stride .* got 1.5/);
   assert.throws(() => conv2d(x, w, null, { stride: [1] as unknown as [number, number] }), /conv2d: expected stride .* got \[1\]/);
   assert.throws(() => conv2d(x, w, null, { padding: 'full' as 'same' }), /conv2d: expected padding to be 'same', 'valid'.* got "full"/);
