@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, Tensor } from '../../src/tensor.js';
-import { tidy } from '../../src/memory.js';
+import { tidy, memoryStats } from '../../src/memory.js';
 import { Rng } from '../../src/random.js';
 import { conv2d, conv2dGeometry, conv2dOutputShape, type Conv2dGeometry, type Conv2dOptions } from '../../src/ops/conv2d.js';
 import { gradcheck } from '../helpers/gradcheck.js';
@@ -211,6 +211,21 @@ test('an empty batch gives an empty output and zero filter gradient', () => {
     close((w.grad as Tensor).data, new Float32Array(w.size));
     w.grad?.dispose(); x.grad?.dispose();
   });
+});
+
+test('the packing workspace lives outside scopes, is reused, and grows for a larger layer', () => {
+  const rng = new Rng(9);
+  const small = () => tidy(() => {
+    const x = tensor(normals(rng, 2 * 8 * 8 * 16), [2, 8, 8, 16]);
+    const w = tensor(normals(rng, 3 * 3 * 16 * 16), [3, 3, 16, 16]);
+    return conv2d(x, w, null, { padding: 'same' }).toArray().length;
+  });
+  small();
+  const live = memoryStats().liveBlocks;
+  small();
+  assert.is(memoryStats().liveBlocks, live, 'no block left behind by a second call');
+  checkKernels([1, 12, 12, 40], [3, 3, 40, 24], { padding: 'same' }, 10); // needs a larger workspace
+  small();
 });
 
 // ---------------------------------------------------------------------------------------------
