@@ -5,7 +5,7 @@
 import { Storage } from '../src/memory.js';
 import { kernels } from '../src/wasm.js';
 import { Rng } from '../src/random.js';
-import { conv2dGeometry, type Conv2dGeometry } from '../src/ops/conv2d.js';
+import { conv2dGeometry, conv2dGeometryValues, type Conv2dGeometry } from '../src/ops/conv2d.js';
 import { gflops, timeIt, type BenchRow, type SuiteOptions } from './common.js';
 
 interface K {
@@ -34,8 +34,9 @@ function filled(n: number, rng: Rng): Storage {
 }
 
 function geomBlock(g: Conv2dGeometry): Storage {
-  const s = new Storage(16);
-  s.i32view().set([g.N, g.H, g.W, g.C, g.KH, g.KW, g.O, g.strideH, g.strideW, g.padTop, g.padLeft, g.OH, g.OW]);
+  const v = conv2dGeometryValues(g);
+  const s = new Storage(v.length);
+  s.i32view().set(v);
   return s;
 }
 

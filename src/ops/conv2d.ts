@@ -104,14 +104,24 @@ let geomBlock: Storage | null = null;
 let workspace: Storage | null = null;
 onLoad(() => { geomBlock = null; workspace = null; }); // a new engine: the old blocks are gone
 
+/** The fields of the kernels' geometry block, in order (class Geom in assembly/kernels/conv2d.ts). */
+const GEOM_FIELDS = ['N', 'H', 'W', 'C', 'KH', 'KW', 'O', 'strideH', 'strideW', 'padTop', 'padLeft', 'OH', 'OW'] as const;
+
+/** The i32 values of the kernels' geometry block for g (for code that calls the kernels itself). */
+export function conv2dGeometryValues(g: Conv2dGeometry): number[] {
+  return GEOM_FIELDS.map((f) => g[f]);
+}
+
 /** Writes g into the geometry block and returns its pointer (checks the field count once). */
 function writeGeometry(g: Conv2dGeometry): number {
   if (geomBlock === null) {
     const fields = k().conv2d_geom_fields();
-    if (fields !== 13) throw new Error(`${CONV2D}: the engine's geometry block has ${fields} fields, this build of the TypeScript side writes 13; rebuild both`);
-    geomBlock = keep(new Storage(16));
+    if (fields !== GEOM_FIELDS.length) {
+      throw new Error(`${CONV2D}: the engine's geometry block has ${fields} fields, this TypeScript side writes ${GEOM_FIELDS.length}; rebuild both`);
+    }
+    geomBlock = keep(new Storage(GEOM_FIELDS.length));
   }
-  geomBlock.i32view().set([g.N, g.H, g.W, g.C, g.KH, g.KW, g.O, g.strideH, g.strideW, g.padTop, g.padLeft, g.OH, g.OW]);
+  geomBlock.i32view().set(conv2dGeometryValues(g));
   return geomBlock.ptr;
 }
 
