@@ -133,7 +133,9 @@ function decodeJpeg(bytes: Uint8Array, file: string): Image {
 
 /**
  * Decodes a PNG (grey, grey+alpha, RGB, RGBA, palette; 1 to 16 bits) or a baseline/progressive
- * JPEG into an Image with values in [0, 1]. `file` only names the source in error messages.
+ * JPEG into an Image with values in [0, 1]. Grey PNGs and one-component JPEGs give 1 channel,
+ * everything else 3 (a palette PNG counts as colour even when its palette is grey). Alpha (and a
+ * tRNS transparent colour) is composited on black. `file` only names the source in error messages.
  */
 export function decodeImage(bytes: Uint8Array, file = 'image bytes'): Image {
   if (!(bytes instanceof Uint8Array)) throw typeError('decodeImage', 'the bytes of a PNG or JPEG file as a Uint8Array', describe(bytes));
