@@ -1,1 +1,220 @@
-// knn kernels: see the header of each exported function.
+// Exact k-nearest-neighbour search by Euclidean distance over a flat gallery of embeddings.
+//
+// Distances are computed from the differences q − g (Σ (q_k − g_k)², then sqrt), never from the
+// expansion ‖q‖² + ‖g‖² − 2 q·g. The expansion needs 2 flops per element instead of 3, but for two
+// close embeddings (the very case identification is about: a probe near its own person's photos)
+// it subtracts two nearly equal numbers of size ~‖q‖², so a true distance of 1e-3 between unit
+// vectors comes out as anything in about ±3e-4 and a squared distance can even come out negative
+// (it would need clamping at 0). With differences every squared distance is a sum of non-negative
+// terms (no clamp), a photo enrolled twice is at distance exactly 0, integer-valued points give
+// exact distances, and the distance of a pair does not depend on the other rows it was computed
+// with: every pair, in every tile shape below, is added up in the same order as l2sq_f32 (one
+// f32x4 accumulator along d, lanes summed ((l0 + l1) + l2) + l3, then the scalar tail), so a query
+// searched alone, in a batch, or compared with l2_distance_f32 gets bit-identical distances.
+//
+// Top-k is a binary max-heap per query over the key (distance, index): a candidate enters when its
+// key is smaller than the root's, so among equal distances the lower gallery index wins; the heap
+// is heap-sorted in place at the end (ascending distance, ties by lower index).
+import { ldf, stf, ldi, sti, ldv, hsum } from '../mem';
+
+/**
+ * l2sq_f32(a, b, d): returns Σ_k (a[k] − b[k])² over d floats (a, b: [d], contiguous). Lanes run
+ * along k with one f32x4 accumulator, summed ((l0 + l1) + l2) + l3, then a scalar tail for d % 4.
+ * This order is the contract every distance in knn.ts and diameter.ts follows.
+ */
+@inline export function l2sq_f32(a: usize, b: usize, d: i32): f32 {
+  let acc = f32x4.splat(0);
+  let k = 0;
+  for (; k + 4 <= d; k += 4) {
+    const u = f32x4.sub(ldv(a, k), ldv(b, k));
+    acc = f32x4.add(acc, f32x4.mul(u, u));
+  }
+  let s = hsum(acc);
+  for (; k < d; k++) {
+    const u = ldf(a, k) - ldf(b, k);
+    s += u * u;
+  }
+  return s;
+}
+
+/**
+ * l2_distance_f32(a, b, d): returns sqrt(l2sq_f32(a, b, d)), the Euclidean distance between two
+ * vectors of d floats (the same value knn_f32 and diameter_f32 report for that pair).
+ */
+export function l2_distance_f32(a: usize, b: usize, d: i32): f32 {
+  return sqrt<f32>(l2sq_f32(a, b, d));
+}
+
+/** Sifts the key (v, j) down from position c in the max-heap (hd, hi) of n entries. */
+@inline function siftDown(hd: usize, hi: usize, n: i32, v: f32, j: i32, c: i32): void {
+  while (true) {
+    let m = 2 * c + 1;
+    if (m >= n) break;
+    let mv = ldf(hd, m), mj = ldi(hi, m);
+    const r = m + 1;
+    if (r < n) {
+      const rv = ldf(hd, r), rj = ldi(hi, r);
+      if (rv > mv || (rv == mv && rj > mj)) { m = r; mv = rv; mj = rj; }
+    }
+    if (mv > v || (mv == v && mj > j)) { stf(hd, c, mv); sti(hi, c, mj); c = m; } else break;
+  }
+  stf(hd, c, v);
+  sti(hi, c, j);
+}
+
+/**
+ * Offers (v, j) to the max-heap (hd, hi) of capacity k that has already been offered `seen`
+ * candidates (so it holds min(seen, k) of them).
+ */
+@inline function offer(hd: usize, hi: usize, seen: i32, k: i32, v: f32, j: i32): void {
+  if (seen < k) {
+    let c = seen;
+    while (c > 0) {
+      const p = (c - 1) >> 1;
+      const pv = ldf(hd, p), pj = ldi(hi, p);
+      if (pv > v || (pv == v && pj > j)) break;
+      stf(hd, c, pv);
+      sti(hi, c, pj);
+      c = p;
+    }
+    stf(hd, c, v);
+    sti(hi, c, j);
+  } else {
+    const tv = ldf(hd, 0);
+    if (v < tv || (v == tv && j < ldi(hi, 0))) siftDown(hd, hi, k, v, j, 0);
+  }
+}
+
+/** Queries per block: each block of gallery rows is read once per block of QB queries. */
+const QB: i32 = 64;
+
+/**
+ * knn_f32(q, nq, g, g0, g1, d, k, outD, outI): the k nearest gallery rows of each query.
+ * q: [nq × d] queries, row-major (row stride d). g: the gallery, row-major [· × d]; rows g0..g1−1
+ * are searched (indices reported are absolute row numbers). Requires 1 ≤ k ≤ g1 − g0.
+ * outD: [nq × k] f32, outI: [nq × k] i32 (outputs): row i holds query i's k nearest rows sorted by
+ * (Euclidean distance, row index) ascending, distances as sqrt(l2sq_f32) (see the file header).
+ * Loops: blocks of QB = 64 queries × blocks of gallery rows of about 16 KiB (4096 / d rows, at
+ * least 4); inside, tiles of 4 queries × 2 gallery rows (8 accumulators), then 1 query × 4 rows for
+ * the last nq % 4 queries of a block, then single pairs for the gallery tail. Lanes run along d in
+ * every tile; the scalar tail over d % 4 follows each tile. Each query offers rows to its heap in
+ * increasing index order. Work splits over threads by query ranges (offset q, outD, outI; each
+ * query's output depends on nothing else) or by gallery ranges [g0, g1) followed by a merge.
+ * Outputs must not overlap q or g.
+ */
+export function knn_f32(q: usize, nq: i32, g: usize, g0: i32, g1: i32, d: i32, k: i32, outD: usize, outI: usize): void {
+  const row = <usize>d << 2;
+  let gb = 4096 / (d > 0 ? d : 1);
+  if (gb < 4) gb = 4;
+  const d4 = d & ~3;
+  for (let qb0 = 0; qb0 < nq; qb0 += QB) {
+    const qb1 = min(qb0 + QB, nq);
+    for (let jb0 = g0; jb0 < g1; jb0 += gb) {
+      const jb1 = min(jb0 + gb, g1);
+      let i = qb0;
+      for (; i + 4 <= qb1; i += 4) {
+        const q0 = q + <usize>i * row, q1 = q0 + row, q2 = q1 + row, q3 = q2 + row;
+        let j = jb0;
+        for (; j + 2 <= jb1; j += 2) {
+          const r0 = g + <usize>j * row, r1 = r0 + row;
+          let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+          let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+          for (let c = 0; c < d4; c += 4) {
+            const b0 = ldv(r0, c), b1 = ldv(r1, c);
+            let x = ldv(q0, c);
+            let u = f32x4.sub(x, b0); a00 = f32x4.add(a00, f32x4.mul(u, u));
+            u = f32x4.sub(x, b1); a01 = f32x4.add(a01, f32x4.mul(u, u));
+            x = ldv(q1, c);
+            u = f32x4.sub(x, b0); a10 = f32x4.add(a10, f32x4.mul(u, u));
+            u = f32x4.sub(x, b1); a11 = f32x4.add(a11, f32x4.mul(u, u));
+            x = ldv(q2, c);
+            u = f32x4.sub(x, b0); a20 = f32x4.add(a20, f32x4.mul(u, u));
+            u = f32x4.sub(x, b1); a21 = f32x4.add(a21, f32x4.mul(u, u));
+            x = ldv(q3, c);
+            u = f32x4.sub(x, b0); a30 = f32x4.add(a30, f32x4.mul(u, u));
+            u = f32x4.sub(x, b1); a31 = f32x4.add(a31, f32x4.mul(u, u));
+          }
+          let s00 = hsum(a00), s01 = hsum(a01), s10 = hsum(a10), s11 = hsum(a11);
+          let s20 = hsum(a20), s21 = hsum(a21), s30 = hsum(a30), s31 = hsum(a31);
+          for (let c = d4; c < d; c++) {
+            const b0 = ldf(r0, c), b1 = ldf(r1, c);
+            let x = ldf(q0, c);
+            let u = x - b0; s00 += u * u;
+            u = x - b1; s01 += u * u;
+            x = ldf(q1, c);
+            u = x - b0; s10 += u * u;
+            u = x - b1; s11 += u * u;
+            x = ldf(q2, c);
+            u = x - b0; s20 += u * u;
+            u = x - b1; s21 += u * u;
+            x = ldf(q3, c);
+            u = x - b0; s30 += u * u;
+            u = x - b1; s31 += u * u;
+          }
+          const seen = j - g0;
+          let hd = outD + (<usize>(i * k) << 2), hi = outI + (<usize>(i * k) << 2);
+          offer(hd, hi, seen, k, sqrt<f32>(s00), j);
+          offer(hd, hi, seen + 1, k, sqrt<f32>(s01), j + 1);
+          hd += <usize>k << 2; hi += <usize>k << 2;
+          offer(hd, hi, seen, k, sqrt<f32>(s10), j);
+          offer(hd, hi, seen + 1, k, sqrt<f32>(s11), j + 1);
+          hd += <usize>k << 2; hi += <usize>k << 2;
+          offer(hd, hi, seen, k, sqrt<f32>(s20), j);
+          offer(hd, hi, seen + 1, k, sqrt<f32>(s21), j + 1);
+          hd += <usize>k << 2; hi += <usize>k << 2;
+          offer(hd, hi, seen, k, sqrt<f32>(s30), j);
+          offer(hd, hi, seen + 1, k, sqrt<f32>(s31), j + 1);
+        }
+        for (; j < jb1; j++) {
+          const r = g + <usize>j * row;
+          const seen = j - g0;
+          for (let t = 0; t < 4; t++) {
+            const o = <usize>((i + t) * k) << 2;
+            offer(outD + o, outI + o, seen, k, sqrt<f32>(l2sq_f32(q0 + <usize>t * row, r, d)), j);
+          }
+        }
+      }
+      for (; i < qb1; i++) {
+        const qi = q + <usize>i * row;
+        const hd = outD + (<usize>(i * k) << 2), hi = outI + (<usize>(i * k) << 2);
+        let j = jb0;
+        for (; j + 4 <= jb1; j += 4) {
+          const r0 = g + <usize>j * row, r1 = r0 + row, r2 = r1 + row, r3 = r2 + row;
+          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+          for (let c = 0; c < d4; c += 4) {
+            const x = ldv(qi, c);
+            let u = f32x4.sub(x, ldv(r0, c)); a0 = f32x4.add(a0, f32x4.mul(u, u));
+            u = f32x4.sub(x, ldv(r1, c)); a1 = f32x4.add(a1, f32x4.mul(u, u));
+            u = f32x4.sub(x, ldv(r2, c)); a2 = f32x4.add(a2, f32x4.mul(u, u));
+            u = f32x4.sub(x, ldv(r3, c)); a3 = f32x4.add(a3, f32x4.mul(u, u));
+          }
+          let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+          for (let c = d4; c < d; c++) {
+            const x = ldf(qi, c);
+            let u = x - ldf(r0, c); s0 += u * u;
+            u = x - ldf(r1, c); s1 += u * u;
+            u = x - ldf(r2, c); s2 += u * u;
+            u = x - ldf(r3, c); s3 += u * u;
+          }
+          const seen = j - g0;
+          offer(hd, hi, seen, k, sqrt<f32>(s0), j);
+          offer(hd, hi, seen + 1, k, sqrt<f32>(s1), j + 1);
+          offer(hd, hi, seen + 2, k, sqrt<f32>(s2), j + 2);
+          offer(hd, hi, seen + 3, k, sqrt<f32>(s3), j + 3);
+        }
+        for (; j < jb1; j++) offer(hd, hi, j - g0, k, sqrt<f32>(l2sq_f32(qi, g + <usize>j * row, d)), j);
+      }
+    }
+  }
+  // Heap-sort each query's heap in place: ascending (distance, index).
+  for (let i = 0; i < nq; i++) {
+    const hd = outD + (<usize>(i * k) << 2), hi = outI + (<usize>(i * k) << 2);
+    for (let end = k - 1; end > 0; end--) {
+      const tv = ldf(hd, 0), tj = ldi(hi, 0);
+      const lv = ldf(hd, end), lj = ldi(hi, end);
+      stf(hd, end, tv);
+      sti(hi, end, tj);
+      siftDown(hd, hi, end, lv, lj, 0);
+    }
+  }
+}
