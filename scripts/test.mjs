@@ -14,7 +14,7 @@ child.on('close', (code) => {
   const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
   const num = (label) => Number((plain.match(new RegExp(`${label}:\\s+(\\d+)`)) ?? [])[1] ?? NaN);
   const total = num('Total'), passed = num('Passed'), skipped = num('Skipped');
-  if (Number.isFinite(total)) console.log(`\n${passed} passed, ${total - passed - skipped} failed, ${skipped} skipped`);
+  if (Number.isFinite(total)) console.log(`\n${passed} passed, ${total - passed} failed, ${skipped} skipped`);
   else console.log(`\n0 passed, 1 failed (uvu exited with code ${code} before its summary)`);
   process.exit(code ?? 1);
 });
