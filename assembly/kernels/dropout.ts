@@ -21,7 +21,7 @@ import { ldf, stf, ldv, stv } from '../mem';
   return v128.xor(x, i32x4.shr_u(x, 16));
 }
 
-/** dropout_hash(seed, i): h(i) of the header for one index (the scalar definition, for tests). */
+/** dropout_hash(seed, i): returns h(i) of the header for one index (scalar, no memory access; the definition the tests check against). */
 export function dropout_hash(seed: u32, i: u32): u32 {
   return mix(mix(i ^ mix(seed)) + mix(seed ^ 0x9e3779b9));
 }

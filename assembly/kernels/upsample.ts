@@ -6,8 +6,10 @@
 import { ldf, stf, ldv, stv } from '../mem';
 
 /**
- * upsample_nearest_fwd_f32(x, n, h, w, c, fh, fw, y): y [n, h·fh, w·fw, c] as above. Each output
- * row is built once from its input row and then copied to the other fh − 1 rows.
+ * upsample_nearest_fwd_f32(x, n, h, w, c, fh, fw, y): x [n, h, w, c] (row-major NHWC, row stride
+ * w·c) → y [n, h·fh, w·fw, c], y[b, i, j, :] = x[b, ⌊i/fh⌋, ⌊j/fw⌋, :]. Each output row is built
+ * once from its input row and then copied to the other fh − 1 rows. Lanes along c, scalar tail for
+ * c % 4. y must not overlap x.
  */
 export function upsample_nearest_fwd_f32(x: usize, n: i32, h: i32, w: i32, c: i32, fh: i32, fw: i32, y: usize): void {
   const ow = w * fw;
@@ -29,8 +31,9 @@ export function upsample_nearest_fwd_f32(x: usize, n: i32, h: i32, w: i32, c: i3
 
 /**
  * upsample_nearest_bwd_f32(dy, n, h, w, c, fh, fw, dx): the gradient dx [n, h, w, c] of the
- * forward given dy [n, h·fh, w·fw, c]: dx[b, i, j, :] = Σ_{a < fh} Σ_{e < fw} dy[b, i·fh + a, j·fw + e, :],
- * summed in that order (a outer, e inner).
+ * forward given dy [n, h·fh, w·fw, c] (both row-major NHWC): dx[b, i, j, :] =
+ * Σ_{a < fh} Σ_{e < fw} dy[b, i·fh + a, j·fw + e, :], summed from 0 in that order (a outer, e inner).
+ * Lanes along c, scalar tail for c % 4 (same order). dx must not overlap dy.
  */
 export function upsample_nearest_bwd_f32(dy: usize, n: i32, h: i32, w: i32, c: i32, fh: i32, fw: i32, dx: usize): void {
   const ow = w * fw;

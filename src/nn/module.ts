@@ -71,7 +71,7 @@ export abstract class Module {
     if (!(m instanceof Module)) throw typeError(`${this.typeName}.addModule`, 'a Module', describe(m));
     this.children.set(name, m);
     for (const [n, t] of m.namedTensors()) t.name = `${name}.${n}`;
-    m.training = this.training;
+    m.train(this.training);
     return m;
   }
 

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor, randn, tensor } from '../../src/tensor.js';
-import { tidy } from '../../src/memory.js';
+import { tidy, memoryStats } from '../../src/memory.js';
 import { Rng } from '../../src/random.js';
 import { tripletLoss } from '../../src/ops/triplet.js';
 import { Adam } from '../../src/optim/adam.js';
@@ -133,6 +133,20 @@ test('a few steps of tripletLoss + Adam on 16×16 toy faces (blocks [4,8]) lower
   }
   assert.ok(losses.every(Number.isFinite));
   assert.ok(losses[losses.length - 1] < 0.5 * losses[0], `loss ${losses[0]} → ${losses[losses.length - 1]}`);
+  opt.dispose(); net.dispose(); x.dispose();
+});
+
+test('training steps with batch norm and dropout keep the engine memory flat', () => {
+  const net = new EmbeddingNet({ inputShape: [16, 16, 1], blocks: [4, 8], embeddingDim: 8, batchNorm: true, dropout: 0.2, seed: 6 });
+  const { x, labels } = toyFaces(4, 2, 16, 16, 2);
+  const opt = new Adam(net.parameters(), { lr: 1e-3 });
+  const step = () => tidy(() => { opt.zeroGrad(); tripletLoss(net.forward(x), labels, { margin: 0.2 }).loss.backward(); opt.step(); });
+  for (let i = 0; i < 3; i++) step();
+  const before = memoryStats();
+  for (let i = 0; i < 20; i++) step();
+  const after = memoryStats();
+  assert.is(after.liveBytes, before.liveBytes);
+  assert.is(after.heapBytes, before.heapBytes);
   opt.dispose(); net.dispose(); x.dispose();
 });
 
