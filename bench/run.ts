@@ -5,6 +5,7 @@ type Suite = (o: SuiteOptions) => Promise<BenchRow[]>;
 const suites: Array<[string, () => Promise<{ suite: Suite }>]> = [
   ['gemm', () => import('./gemm.js') as Promise<{ suite: Suite }>],
   ['conv2d', () => import('./conv2d.js') as Promise<{ suite: Suite }>],
+  ['knn', () => import('./knn.js') as Promise<{ suite: Suite }>],
 ];
 
 function table(rows: BenchRow[]): string {

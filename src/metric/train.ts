@@ -190,7 +190,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const f = figure(report, o.earlyStopping?.metric ?? (o.validation ? 'accuracy' : 'loss'));
     if (f > best + (o.earlyStopping?.minDelta ?? 0)) {
       best = f; bestEpoch = epoch + 1; sinceBest = 0; report.best = true;
-      if (o.earlyStopping && o.validation) bestState = model.stateDict();
+      if (o.earlyStopping) bestState = model.stateDict();
     } else {
       sinceBest++;
     }
