@@ -32,3 +32,4 @@ export * from './metric/validate.js';
 export { embedDataset, type EmbeddingSet, type TrainableModel } from './metric/model.js';
 export { saveModel, loadModel, modelHash, type ModelFile } from './io/model-file.js';
 export { FileFormatError } from './io/container.js';
+export { saveGallery, loadGallery, type GalleryFile, type SaveGalleryOptions, type LoadGalleryOptions } from './io/gallery-file.js';
