@@ -65,7 +65,7 @@ export interface LectureResult {
 export interface LectureOptions { w?: number; b?: number; alpha?: number; lr?: number; steps?: number }
 
 /** Shortest decimal that reads back as the same float32: 1.7999999523 → 1.8. */
-export function f32(v: number): number {
+export function shortestFloat32(v: number): number {
   if (!Number.isFinite(v)) return v;
   const f = Math.fround(v);
   for (let p = 1; p <= 9; p++) {
@@ -106,12 +106,12 @@ export function lectureExample(opts: LectureOptions = {}): LectureResult {
         const cAN = Math.abs(LECTURE_POINTS[ia].x - LECTURE_POINTS[iN].x);
         return {
           a: LECTURE_POINTS[ia].name, p: LECTURE_POINTS[ip].name, n: LECTURE_POINTS[iN].name,
-          dAP: f32(dAP), dAN: f32(dAN), loss: f32(Math.max(dAP - dAN + alpha, 0)),
+          dAP: shortestFloat32(dAP), dAN: shortestFloat32(dAN), loss: shortestFloat32(Math.max(dAP - dAN + alpha, 0)),
           dAPText: coeff(cAP, sym), dANText: coeff(cAN, sym),
           lossText: `max(${coeff(cAP, sym)} − ${coeff(cAN, sym)} + ${alpha}, 0)`,
         };
       });
-      return { triplets: rows, total: f32(loss.loss.item()) };
+      return { triplets: rows, total: shortestFloat32(loss.loss.item()) };
     });
 
     // Gradient descent with the engine: dense → triplet loss → backward → SGD.
@@ -130,13 +130,13 @@ export function lectureExample(opts: LectureOptions = {}): LectureResult {
         }
         return value;
       });
-      history.push({ step, w: f32(w.data[0]), b: f32(b.data[0]), loss: f32(loss) });
+      history.push({ step, w: shortestFloat32(w.data[0]), b: shortestFloat32(b.data[0]), loss: shortestFloat32(loss) });
       if (loss <= 0 || step >= steps) break;
       opt.step();
     }
     return {
       alpha, w0, b0, triplets, total, closedForm: lectureClosedForm(w0, alpha), history,
-      final: { w: f32(w.data[0]), b: f32(b.data[0]), loss: f32(loss) },
+      final: { w: shortestFloat32(w.data[0]), b: shortestFloat32(b.data[0]), loss: shortestFloat32(loss) },
       converged: loss <= 0, bGradAlwaysZero,
     };
   } finally {

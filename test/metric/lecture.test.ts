@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { lectureExample, lectureClosedForm, lectureClosedFormGrad, f32 } from '../../src/metric/lecture.js';
+import { lectureExample, lectureClosedForm, lectureClosedFormGrad, shortestFloat32 } from '../../src/metric/lecture.js';
 import { memoryStats } from '../../src/memory.js';
 
 const near = (a: number, e: number, tol = 1e-6, what = '') =>
@@ -65,7 +65,7 @@ test('gradient descent reaches L = 0 with w >= 5; every step follows the closed-
     assert.is(h.b, 0.5);
     if (i > 0) {
       const prev = r.history[i - 1];
-      near(h.w, f32(prev.w - 0.05 * lectureClosedFormGrad(prev.w)), 1e-6, `w at step ${i}`);
+      near(h.w, shortestFloat32(prev.w - 0.05 * lectureClosedFormGrad(prev.w)), 1e-6, `w at step ${i}`);
     }
   }
   near(r.history[1].w, 1.8);
