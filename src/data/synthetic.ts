@@ -227,14 +227,17 @@ export function drawFace(id: SyntheticIdentity, v: SyntheticVariation, size: num
           const curtain = id.hairLength > 0 ? cover(fw * 0.82 - Math.abs(t), aa) * cover(y - id.hairLength, aa) : 0;
           const onFace = Math.max(cover(y - hairline, aa), curtain);
           val = lerp(val, lerp(skin, id.hair, onFace) * shade, faceCov);
-          // Eye sockets, eyes, brows.
+          // Eye sockets: a smooth shadow that falls to zero two radii away.
+          for (let s = 0; s < 2; s++) {
+            const gx = (x - eyeX[s]) / (eyeW[s] * 1.5), gy = (y - id.eyeY + 0.01) / (id.eyeHeight * 2.4), g = gx * gx + gy * gy;
+            if (g < 4) val *= 1 - 0.2 * (1 - g / 4) * (1 - g / 4);
+          }
+          // Eyes, brows.
           for (let s = 0; s < 2; s++) {
             const side = s ? 1 : -1;
             const ex = x - eyeX[s], ey = y - id.eyeY;
-            if (ex > -0.3 && ex < 0.3 && ey > -0.2 && ey < 0.2) {
+            if (ex > -0.3 && ex < 0.3 && ey > -0.25 && ey < 0.25) {
               const rx = ex * tc + ey * ts * side, ry = -ex * ts * side + ey * tc;
-              const gs = (rx / (eyeW[s] * 1.7)) ** 2 + ((ry + 0.01) / (id.eyeHeight * 2.6)) ** 2;
-              val *= 1 - 0.18 * Math.exp(-gs);
               if (eyeH > 0.004) {
                 const sd = sdEllipse(rx, ry, eyeW[s], eyeH);
                 const sclera = cover(sd, aa);
@@ -319,8 +322,8 @@ export function syntheticPerson(seed: number, p: number): SyntheticIdentity {
 export function makeSyntheticSet(opts: SyntheticOptions): ArrayDataset {
   const where = 'makeSyntheticSet';
   if (opts === null || typeof opts !== 'object') throw typeError(where, 'options { people, photos, size?, seed?, difficulty? }', describe(opts));
-  const people = checkInt(where, 'people', opts.people, 2, 100_000);
-  const photos = checkInt(where, 'photos', opts.photos, 1, 10_000);
+  const people = checkInt(where, 'people', opts.people, 2);
+  const photos = checkInt(where, 'photos', opts.photos, 1);
   const size = checkInt(where, 'size', opts.size ?? 64, 8, 1024);
   const seed = checkInt(where, 'seed', opts.seed ?? 1, 0, 0xffffffff);
   const difficulty = checkNumber(where, 'difficulty', opts.difficulty ?? SYNTHETIC_DEFAULT_DIFFICULTY, 0, 1);
