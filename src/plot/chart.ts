@@ -149,6 +149,14 @@ function textW(text: string, s: number): number {
   return measureText(text, s).width;
 }
 
+/** `text`, cut short with '...' when wider than maxW pixels at scale s. */
+function fit(text: string, s: number, maxW: number): string {
+  if (textW(text, s) <= maxW) return text;
+  const chars = [...text];
+  while (chars.length > 0 && textW(chars.join('') + '...', s) > maxW) chars.pop();
+  return chars.join('') + '...';
+}
+
 /**
  * Lays out one chart inside `box` of a scene and returns its drawing items, and the width its y tick
  * labels took (panels stacked in one figure pass the widest as `minYTickWidth` so their plots line up).
@@ -203,7 +211,7 @@ export function chartItems(where: string, opts: ChartOptions, box: Rect, minYTic
 
   // Vertical layout, then y ticks, then the left margin they need, then x ticks.
   const top = Math.round(box.y + (title ? ch + 2 * pad : Math.ceil(ch / 2) + pad));
-  const bottom = Math.round(box.y + box.h - (tick + 4 + ch + (xLabel ? pad + ch : 0) + pad));
+  const bottom = Math.round(box.y + box.h - (tick + 5 + ch + (xLabel ? pad + ch : 0) + pad));
   const ph = bottom - top;
   if (ph < 30) throw rangeError(where, 'a height that leaves room for the plot area', `${box.h} pixels`);
   const yTarget = Math.max(2, Math.min(8, Math.floor(ph / (3.5 * ch))));
@@ -238,15 +246,23 @@ export function chartItems(where: string, opts: ChartOptions, box: Rect, minYTic
   for (const v of xt.minor) items.push({ kind: 'path', xy: [crisp(X(v)), bottom, crisp(X(v)), bottom + 2], color: INK, width: 1 });
   xt.ticks.forEach((v, i) => {
     items.push({ kind: 'path', xy: [crisp(X(v)), bottom, crisp(X(v)), bottom + tick - 0.5], color: INK, width: 1 });
-    text(X(v), bottom + tick + 4, xt.labels[i], 'middle', 'top');
+    text(X(v), bottom + tick + 5, xt.labels[i], 'middle', 'top');
   });
   yt.ticks.forEach((v, i) => {
     items.push({ kind: 'path', xy: [left - tick + 0.5, crisp(Y(v)), left, crisp(Y(v))], color: INK, width: 1 });
     text(left - tick - 4, Y(v), yLabels[i], 'end', 'middle');
   });
-  if (title) text(left + pw / 2, box.y + pad, title, 'middle', 'top', { bold: true });
-  if (xLabel) text(left + pw / 2, bottom + tick + 4 + ch + pad, xLabel, 'middle', 'top');
-  if (yLabel) text(box.x + pad, top + ph / 2, yLabel, 'middle', 'top', { rotate: -90 });
+  if (title) {
+    // Smaller type for a title wider than the chart, then cut short; centred over the plot but kept inside the box.
+    let ts = s;
+    while (ts > 1 && textW(title, ts) + 1 > box.w - 2 * pad) ts--;
+    const t = fit(title, ts, box.w - 2 * pad - 1);
+    const half = (textW(t, ts) + 1) / 2;
+    const cx = Math.min(Math.max(left + pw / 2, box.x + pad + half), box.x + box.w - pad - half);
+    text(cx, box.y + pad + (ch - 7 * ts), t, 'middle', 'top', { bold: true, scale: ts });
+  }
+  if (xLabel) text(left + pw / 2, bottom + tick + 5 + ch + pad, fit(xLabel, s, pw), 'middle', 'top');
+  if (yLabel) text(box.x + pad, top + ph / 2, fit(yLabel, s, ph), 'middle', 'top', { rotate: -90 });
 
   // Obstacles the legend should avoid: data segments, marker lines, dots and labels.
   const segments: number[][] = [];
