@@ -33,3 +33,4 @@ export { embedDataset, type EmbeddingSet, type TrainableModel } from './metric/m
 export { saveModel, loadModel, modelHash, type ModelFile } from './io/model-file.js';
 export { FileFormatError } from './io/container.js';
 export { saveGallery, loadGallery, type GalleryFile, type SaveGalleryOptions, type LoadGalleryOptions } from './io/gallery-file.js';
+export * from './plot/index.js';
