@@ -2,8 +2,15 @@
 // and, on people the network has never seen, rank-1 (gallery: half the photos of each person,
 // probes: the rest) and 10-fold verification accuracy of raw pixels (flattened, standardised)
 // against a small EmbeddingNet trained with batch-hard triplets.
-//   node dist/bench/synthetic.js [--size 32] [--people 60] [--train 40] [--photos 10]
-//     [--difficulty 0.5] [--epochs 30] [--seed 1] [--sheet /tmp/synthetic.png] [--no-train]
+//   node dist/bench/synthetic.js [--size 32] [--people 60] [--train 40] [--photos 10] [--difficulty 0.5]
+//     [--seed 1] [--epochs 200] [--p 8] [--k 4] [--lr 2e-3] [--margin 0.2] [--miner hard] [--dim 64]
+//     [--blocks 16,32,64] [--no-bn] [--sheet /tmp/synthetic.png] [--no-train]
+// Figures (2 shared cores, defaults: 32×32, 60 people × 10 photos, 40 trained on, 20 unseen,
+// EmbeddingNet [16,32,64] + batch norm, D 64, P8×K4 batch-hard, Adam 2e-3 cosine, 200 epochs):
+//   seed 1: raw pixels rank-1 0.39, 10-fold 0.62 | trained rank-1 0.92, 10-fold 0.92 (~40 s)
+//   seed 2: raw pixels rank-1 0.38, 10-fold 0.63 | trained rank-1 0.94, 10-fold 0.94 (35 s)
+//   64×64, 60 epochs: raw 0.41 / 0.62 | trained 0.91 / 0.92 (36 s)
+//   generation: 2,000 images of 64×64 in 1.5–2.5 s.
 import { writeFileSync } from 'node:fs';
 import pngjs from 'pngjs';
 import { makeSyntheticSet } from '../src/data/synthetic.js';
@@ -19,12 +26,12 @@ import { CosineLR } from '../src/optim/schedule.js';
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : dflt; };
 const S = opt('size', 32), people = opt('people', 60), nTrain = opt('train', 40), photos = opt('photos', 10);
-const difficulty = opt('difficulty', 0.5), epochs = opt('epochs', 30), seed = opt('seed', 1);
+const difficulty = opt('difficulty', 0.5), epochs = opt('epochs', 200), seed = opt('seed', 1);
 const P = opt('p', 8), K = opt('k', 4), lr = opt('lr', 2e-3), margin = opt('margin', 0.2), dim = opt('dim', 64);
 const strOpt = (name: string, dflt: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
 const miner = strOpt('miner', 'hard') as 'hard' | 'semihard' | 'all';
 const blocks = strOpt('blocks', '16,32,64').split(',').map(Number);
-const batchNorm = args.includes('--bn');
+const batchNorm = !args.includes('--no-bn');
 const sheetAt = args.indexOf('--sheet');
 const sheet = sheetAt >= 0 ? args[sheetAt + 1] : '/tmp/synthetic.png';
 

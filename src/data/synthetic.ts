@@ -59,7 +59,11 @@ export interface SyntheticOptions {
   /** Side of the square images in pixels (default 64). */
   size?: number;
   seed?: number;
-  /** 0 (nearly frontal, clean photos) .. 1 (strong pose, lighting, occlusion); default 0.5. */
+  /**
+   * 0 (nearly frontal, evenly lit photos; only the background and a little noise vary) .. 1 (strong
+   * pose, lighting, noise, frequent occluders); default 0.5, where raw pixels identify about 40% of
+   * unseen people's photos and a small trained network about 90% (bench/synthetic.ts).
+   */
   difficulty?: number;
 }
 
@@ -92,7 +96,7 @@ export function syntheticIdentity(rng: Rng): SyntheticIdentity {
   };
 }
 
-/** Draws one photo's conditions; `difficulty` in [0, 1] widens every range. */
+/** Draws one photo's conditions; `difficulty` in [0, 1] widens every range but the background's. */
 export function syntheticVariation(rng: Rng, difficulty = SYNTHETIC_DEFAULT_DIFFICULTY): SyntheticVariation {
   const d = 0.6 * checkNumber('syntheticVariation', 'difficulty', difficulty, 0, 1);
   const sym = (r: number) => rng.uniform(-r, r);
