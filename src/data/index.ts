@@ -14,3 +14,7 @@ export {
   type ImageFolderOptions, type FolderItem, type SkippedFile, type CacheStats,
 } from './folder.js';
 export { PKSampler, type PKSamplerOptions } from './sampler.js';
+export {
+  makeSyntheticSet, drawFace, syntheticIdentity, syntheticVariation, syntheticPerson, SYNTHETIC_DEFAULT_DIFFICULTY,
+  type SyntheticOptions, type SyntheticIdentity, type SyntheticVariation, type SyntheticOccluder,
+} from './synthetic.js';
