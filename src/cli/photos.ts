@@ -25,8 +25,8 @@ export function optional(values: Values, name: string): string | undefined {
 }
 
 /** A Progress on stderr, quiet when FACEMETRIC_PROGRESS=0. */
-export function progress(label: string, total: number, unit: string, valueName?: string): Progress {
-  return new Progress({ label, total: Math.max(total, 1), unit, valueName, enabled: process.env.FACEMETRIC_PROGRESS !== '0' });
+export function progress(label: string, total: number, unit: string, more: { valueName?: string; start?: number; autoFinish?: boolean } = {}): Progress {
+  return new Progress({ label, total: Math.max(total, 1), unit, ...more, enabled: process.env.FACEMETRIC_PROGRESS !== '0' });
 }
 
 export interface LoadedModel extends ModelFile { net: EmbeddingModel; path: string }

@@ -32,6 +32,10 @@ export interface ProgressOptions {
   redrawInterval?: number;
   /** False: write nothing at all (default true). */
   enabled?: boolean;
+  /** When the work began, on the `now` clock (default: at construction). */
+  start?: number;
+  /** Write the final line as soon as `done` reaches `total` (default true); false: only finish() does. */
+  autoFinish?: boolean;
 }
 
 const BAR = 20;
@@ -65,6 +69,7 @@ export class Progress {
   private readonly minInterval: number;
   private readonly redrawInterval: number;
   private readonly enabled: boolean;
+  private readonly autoFinish: boolean;
   private readonly start: number;
   private done = 0;
   private value: number | undefined;
@@ -85,7 +90,8 @@ export class Progress {
     this.minInterval = o.minInterval ?? 3000;
     this.redrawInterval = o.redrawInterval ?? 100;
     this.enabled = o.enabled ?? true;
-    this.start = this.now();
+    this.start = o.start ?? this.now();
+    this.autoFinish = o.autoFinish ?? true;
   }
 
   /** The text of the line as it stands (without the terminal's carriage return). */
@@ -114,7 +120,11 @@ export class Progress {
     if (value !== undefined) this.value = value;
     if (!this.enabled) return;
     const t = this.now();
-    if (this.done >= this.total) { this.finish(); return; }
+    if (this.done >= this.total) {
+      if (this.autoFinish) this.finish();
+      else if (this.tty && t - this.lastWrite >= this.redrawInterval) this.redraw(t);
+      return;
+    }
     if (this.tty) {
       if (t - this.lastWrite < this.redrawInterval) return;
       this.redraw(t);

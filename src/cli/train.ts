@@ -158,6 +158,7 @@ async function run(values: Values, _positionals: string[], io: Io): Promise<numb
   // every 4 batches, so with fewer batches per epoch Ctrl-C would otherwise never be seen.
   let result: TrainResult | null = null;
   let resumedFrom: number | undefined, seconds = 0;
+  const started = performance.now();
   try {
     for (let call = 0; ; call++) {
       const r: TrainResult = await train({
@@ -166,7 +167,7 @@ async function run(values: Values, _positionals: string[], io: Io): Promise<numb
         earlyStopping: valSet || s.patience ? { patience: s.patience ?? s.epochs + 1 } : undefined,
         checkpoint: s.checkpoint, resume: call > 0 || s.resume, signal: ac.signal,
         onBatch: (b) => {
-          if (!bar) { base = b.epoch; bar = progress(`${NAME}: epoch ${b.epoch + 1}/${s.epochs}`, (s.epochs - base) * b.batches, 'batches', 'loss'); }
+          if (!bar) { base = b.epoch; bar = progress(`${NAME}: epoch ${b.epoch + 1}/${s.epochs}`, (s.epochs - base) * b.batches, 'batches', { valueName: 'loss', start: started, autoFinish: false }); }
           bar.label = `${NAME}: epoch ${b.epoch + 1}/${s.epochs}`;
           bar.update((b.epoch - base) * b.batches + b.batch, b.loss);
           stoppedAt = `epoch ${b.epoch + 1}, batch ${b.batch} of ${b.batches}`;

@@ -28,6 +28,16 @@ test('line: percent, count, rate, ETA and the running value (total=100, 50 done 
   assert.is(p.line(), 'work  100%  100/100 photos  5.00 photos/s  0:20 in all  loss 0.1235');
 });
 
+test('start: the rate and ETA count from the given start, not from construction', () => {
+  const writes: string[] = [];
+  let t = 4000;
+  const p = new Progress({ label: 'w', total: 10, stream: { write: (x: string) => { writes.push(x); } }, now: () => t, start: 0 });
+  p.update(2);
+  assert.match(p.line(), /2\/10 items  0\.50 items\/s  ETA 0:16$/);
+  t = 5000;
+  assert.match(p.line(), /0\.40 items\/s/);
+});
+
 test('not a TTY: plain lines at each new 10 % step, no more often than minInterval; the last line always', () => {
   const { p, writes, at } = rig({ tty: false, minInterval: 3000 });
   for (let i = 1; i <= 100; i++) { at(i * 100); p.update(i); } // 10 s in all, one item per 100 ms
@@ -67,6 +77,15 @@ test('TTY: the line is cut to the terminal width; abort() erases it and ends', (
   assert.is(writes[1], '\r\x1b[K');
   p.update(10);
   assert.is(writes.length, 2);
+});
+
+test('autoFinish: false: reaching the total writes nothing in plain mode until finish()', () => {
+  const { p, writes, at } = rig({ tty: false, autoFinish: false, minInterval: 0 });
+  at(1000); p.update(100);
+  assert.is(writes.length, 0);
+  p.finish();
+  assert.is(writes.length, 1);
+  assert.match(writes[0], /100%  100\/100 photos .* 0:01 in all\n$/);
 });
 
 test('enabled: false writes nothing; total must be > 0', () => {
