@@ -4,13 +4,14 @@
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
 import { UsageError, parse, type Command, type Io } from './args.js';
+import { demoCommand } from './demo.js';
 import { exampleCommand } from './example.js';
 import { trainCommand } from './train.js';
 import { enrolCommand } from './enrol.js';
 import { identifyCommand } from './identify.js';
 import { verifyCommand } from './verify.js';
 
-export const COMMANDS: Command[] = [exampleCommand, trainCommand, enrolCommand, identifyCommand, verifyCommand];
+export const COMMANDS: Command[] = [demoCommand, exampleCommand, trainCommand, enrolCommand, identifyCommand, verifyCommand];
 
 function help(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -177,7 +177,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       lossTotal += step.loss;
       images += idx.length;
       o.onBatch?.({ epoch, batch: bi + 1, batches: batches.length, loss: lossTotal / (bi + 1), images, seconds: (performance.now() - te) / 1000 });
-      if (bi % 4 === 3) await new Promise((r) => setImmediate(r)); // let Ctrl-C and progress through
+      await new Promise((r) => setImmediate(r)); // let Ctrl-C and progress through after every batch
     }
     if (interrupted) break;
     const seconds = (performance.now() - te) / 1000;
