@@ -18,3 +18,4 @@ export {
   makeSyntheticSet, drawFace, syntheticIdentity, syntheticVariation, syntheticPerson, SYNTHETIC_DEFAULT_DIFFICULTY,
   type SyntheticOptions, type SyntheticIdentity, type SyntheticVariation, type SyntheticOccluder,
 } from './synthetic.js';
+export { parsePairs, readPairs, pairPhotoPath, pairPhotos, PairListError, type PairList, type LabelledPair, type PairPhoto } from './pairs.js';
