@@ -10,8 +10,9 @@ import { trainCommand } from './train.js';
 import { enrolCommand } from './enrol.js';
 import { identifyCommand } from './identify.js';
 import { verifyCommand } from './verify.js';
+import { evalCommand } from './eval.js';
 
-export const COMMANDS: Command[] = [demoCommand, exampleCommand, trainCommand, enrolCommand, identifyCommand, verifyCommand];
+export const COMMANDS: Command[] = [demoCommand, exampleCommand, trainCommand, enrolCommand, identifyCommand, verifyCommand, evalCommand];
 
 function help(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));

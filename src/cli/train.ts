@@ -12,6 +12,8 @@ import { calibrateThreshold } from '../metric/evaluate.js';
 import { MINERS, type Miner } from '../ops/triplet.js';
 import { splitByPeople, type FaceDataset, type Preprocess, type AugmentOptions } from '../data/index.js';
 import { saveModel } from '../io/model-file.js';
+import { historyFromReports, trainingCurvesPlot, writePlot } from '../plot/index.js';
+import { basename, extname } from 'node:path';
 import { UsageError, numberOption, type Command, type Io } from './args.js';
 import { loadFolder, num, optional, pct, progress, required, type Values } from './photos.js';
 import type { Progress } from './progress.js';
@@ -22,7 +24,7 @@ const NAME = 'train';
 export const DEFAULT_AUGMENT: AugmentOptions = { flip: true, shift: 3, scale: 0.1, brightness: 0.1, contrast: 0.1 };
 
 const OPTION_ORDER = ['data', 'out', 'size', 'grey', 'colour', 'crop', 'dim', 'blocks', 'batch-norm', 'margin', 'miner', 'p', 'k',
-  'epochs', 'lr', 'val-people', 'patience', 'seed', 'augment', 'no-augment', 'checkpoint'] as const;
+  'epochs', 'lr', 'val-people', 'patience', 'seed', 'augment', 'no-augment', 'checkpoint', 'plot'] as const;
 
 function blocksOption(raw: string | boolean | undefined): number[] {
   if (raw === undefined) return [32, 64, 128];
@@ -52,7 +54,7 @@ export function resumeCommand(values: Values): string {
 }
 
 interface Settings {
-  data: string; out: string; checkpoint: string; resume: boolean;
+  data: string; out: string; checkpoint: string; plot: string; resume: boolean;
   preprocess: Preprocess; blocks: number[]; dim: number; batchNorm: boolean;
   margin: number; miner: Miner; p: number; k: number; epochs: number; lr: number;
   valPeople: number; patience: number | undefined; seed: number; augment: AugmentOptions | undefined;
@@ -78,6 +80,7 @@ function settings(values: Values): Settings {
   }
   return {
     data, out, checkpoint: optional(values, 'checkpoint') ?? `${out}.ckpt`, resume: values.resume === true,
+    plot: optional(values, 'plot') ?? `${out.slice(0, out.length - extname(out).length)}.curves`,
     preprocess,
     blocks: blocksOption(values.blocks),
     dim: numberOption(NAME, 'dim', values.dim, { min: 1, max: 65536, integer: true }) ?? 128,
@@ -214,17 +217,21 @@ async function run(values: Values, _positionals: string[], io: Io): Promise<numb
   };
   const hash = saveModel(s.out, net, s.preprocess, meta);
   opt.dispose(); net.dispose();
+  const plots = result.history.length
+    ? writePlot(s.plot, trainingCurvesPlot(historyFromReports(result.history), { title: `training on ${basename(s.data)}` }))
+    : [];
   if (values.json) {
     io.out(JSON.stringify({
       model: s.out, hash, checkpoint: s.checkpoint, epochs: result.epochs, bestEpoch: result.bestEpoch, resumedFrom: result.resumedFrom ?? null,
       stoppedEarly: result.stoppedEarly, interrupted: false, seconds: result.seconds, people: folder.people.length, photos: folder.size,
-      validationPeople: valSet?.people.length ?? 0, threshold, preprocess: s.preprocess, history: result.history,
+      validationPeople: valSet?.people.length ?? 0, threshold, preprocess: s.preprocess, history: result.history, plots,
     }));
   } else {
     const kept = valSet ? `best epoch ${result.bestEpoch} of ${result.epochs} (by validation accuracy)` : `epoch ${result.epochs}`;
     say(`saved ${s.out}: weights of ${kept}, hash ${hash.slice(0, 12)}…, ${result.seconds.toFixed(1)} s`);
     if (threshold) say(`verification threshold calibrated on the held-out people: ${num(threshold.value)} (accuracy ${pct(threshold.accuracy)} on ${threshold.pairs} pairs)`);
     if (result.stoppedEarly) say(`stopped early: no improvement for ${s.patience ?? s.epochs + 1} epochs`);
+    if (plots.length) say(`training curves: ${plots.join(', ')}`);
   }
   return 0;
 }
@@ -259,6 +266,9 @@ checkpoint of the last finished epoch and prints the command that continues (--r
   --augment | --no-augment
                       flip, shift 3 px, zoom 10 %, brightness and contrast ±0.1 (default on)
   --checkpoint PATH   checkpoint written after every epoch (default MODEL.ckpt)
+  --plot PATH         training curves (loss, active triplets, validation accuracy) as PATH.png and
+                      PATH.svg, or only PATH when it ends in .png/.svg (default MODEL without its
+                      extension + .curves)
   --resume            continue from the checkpoint (same options)
   --json              print one JSON object (history, model hash) instead of the lines`,
   options: {
@@ -267,6 +277,7 @@ checkpoint of the last finished epoch and prints the command that continues (--r
     margin: { type: 'string' }, miner: { type: 'string' }, p: { type: 'string' }, k: { type: 'string' }, epochs: { type: 'string' },
     lr: { type: 'string' }, 'val-people': { type: 'string' }, patience: { type: 'string' }, seed: { type: 'string' },
     augment: { type: 'boolean' }, 'no-augment': { type: 'boolean' }, checkpoint: { type: 'string' }, resume: { type: 'boolean' },
+    plot: { type: 'string' },
   },
   run,
 };
