@@ -156,40 +156,28 @@ async function run(values: Values, _positionals: string[], io: Io): Promise<numb
   process.once('SIGINT', onSignal);
   let bar: Progress | null = null;
   let base = 0, stoppedAt = '';
-  // One train() call per epoch, each resuming from the checkpoint the previous one wrote (exactly
-  // what a continuous run does), with a turn of the event loop in between: train() only yields
-  // every 4 batches, so with fewer batches per epoch Ctrl-C would otherwise never be seen.
   let result: TrainResult | null = null;
-  let resumedFrom: number | undefined, seconds = 0;
   const started = performance.now();
   try {
-    for (let call = 0; ; call++) {
-      const r: TrainResult = await train({
-        model: net, data: trainSet, validation: valSet, epochs: s.epochs, seed: s.seed, batch: { p: s.p, k: s.k },
-        loss: { margin: s.margin, miner: s.miner }, optimizer: opt, augment: s.augment,
-        earlyStopping: valSet || s.patience ? { patience: s.patience ?? s.epochs + 1 } : undefined,
-        checkpoint: s.checkpoint, resume: call > 0 || s.resume, signal: ac.signal,
-        onBatch: (b) => {
-          if (!bar) { base = b.epoch; bar = progress(`${NAME}: epoch ${b.epoch + 1}/${s.epochs}`, (s.epochs - base) * b.batches, 'batches', { valueName: 'loss', start: started, autoFinish: false }); }
-          bar.label = `${NAME}: epoch ${b.epoch + 1}/${s.epochs}`;
-          bar.update((b.epoch - base) * b.batches + b.batch, b.loss);
-          stoppedAt = `epoch ${b.epoch + 1}, batch ${b.batch} of ${b.batches}`;
-        },
-        onEpoch: (e) => { (bar as Progress | null)?.clear(); say(epochLine(e, s.epochs)); return false; },
-      });
-      if (call === 0) resumedFrom = r.resumedFrom;
-      seconds += r.seconds;
-      result = r;
-      if (r.interrupted || r.stoppedEarly || r.epochs >= s.epochs) break;
-      await new Promise((done) => setImmediate(done));
-    }
+    result = await train({
+      model: net, data: trainSet, validation: valSet, epochs: s.epochs, seed: s.seed, batch: { p: s.p, k: s.k },
+      loss: { margin: s.margin, miner: s.miner }, optimizer: opt, augment: s.augment,
+      earlyStopping: valSet || s.patience ? { patience: s.patience ?? s.epochs + 1 } : undefined,
+      checkpoint: s.checkpoint, resume: s.resume, signal: ac.signal,
+      onBatch: (b) => {
+        if (!bar) { base = b.epoch; bar = progress(`${NAME}: epoch ${b.epoch + 1}/${s.epochs}`, (s.epochs - base) * b.batches, 'batches', { valueName: 'loss', start: started, autoFinish: false }); }
+        bar.label = `${NAME}: epoch ${b.epoch + 1}/${s.epochs}`;
+        bar.update((b.epoch - base) * b.batches + b.batch, b.loss);
+        stoppedAt = `epoch ${b.epoch + 1}, batch ${b.batch} of ${b.batches}`;
+      },
+      onEpoch: (e) => { (bar as Progress | null)?.clear(); say(epochLine(e, s.epochs)); },
+    });
   } catch (err) {
     (bar as Progress | null)?.abort();
     throw err;
   } finally {
     process.off('SIGINT', onSignal);
   }
-  result = { ...result, resumedFrom, seconds };
   const finalBar = bar as Progress | null;
   if (result.interrupted) {
     finalBar?.abort();
