@@ -5,7 +5,7 @@
 //   npm run build && node dist/bench/lfw.js [--minutes 30] [--size 64] [--crop 0.5] [--colour]
 //     [--batch-norm] [--blocks 32,64,128] [--dim 128] [--margin 0.2] [--miner hard|semihard|all]
 //     [--lr 1e-3] [--min-lr-ratio 0.05] [--no-cosine] [--p 32 --k 4] [--aug flip,shift=4 | --no-aug]
-//     [--held-out 0.15] [--pairs-per-fold 100] [--seed 1] [--eval-every 2] [--data DIR]
+//     [--held-out 0.15] [--pairs-per-fold 100] [--seed 1] [--eval-every 2] [--data DIR] [--save MODEL]
 //
 // Protocol
 // - People with ≥ 2 photos (1,184) are split by a seeded shuffle: --held-out of them (default 15 %)
@@ -37,6 +37,7 @@ import { embedDataset, type EmbeddingSet } from '../src/metric/model.js';
 import { pixelEmbeddings } from '../src/metric/protocol.js';
 import { kFoldAccuracy, auc, eer } from '../src/metric/roc.js';
 import { Rng } from '../src/random.js';
+import { saveModel } from '../src/io/model-file.js';
 import type { Miner } from '../src/ops/triplet.js';
 
 const NAME = 'lfw';
@@ -90,6 +91,7 @@ const cfg = {
   perFold: value('--pairs-per-fold', 100),
   seed: value('--seed', 1),
   evalEvery: value('--eval-every', 2),
+  save: text('--save', ''),
 };
 const root = text('--data', fileURLToPath(new URL('../../../shared/data/faces/lfw-devtrain', import.meta.url)));
 const images = existsSync(join(root, 'images')) ? join(root, 'images') : root;
@@ -235,5 +237,9 @@ console.log(`training: ${(trainSeconds / 60).toFixed(1)} min wall (${(doneSecond
   + `${result.history.length} full epochs${result.interrupted ? ' + a partial one' : ''}, ${(imgs / Math.max(doneSeconds, 1e-9)).toFixed(0)} img/s; `
   + `decode ${decodeSeconds.toFixed(0)} s; load now ${load()}`);
 console.log(`recipe: ${argv.join(' ') || '(defaults)'}`);
+if (cfg.save) {
+  saveModel(cfg.save, net, pre, { bench: 'lfw', recipe: cfg });
+  console.log(`model: ${cfg.save} (check: facemetric eval --model ${cfg.save} --pairs ${pairsFile} --root ${images})`);
+}
 net.dispose();
 opt.dispose();
