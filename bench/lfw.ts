@@ -4,7 +4,7 @@
 //
 //   npm run build && node dist/bench/lfw.js [--minutes 30] [--size 64] [--crop 0.5] [--colour]
 //     [--batch-norm] [--blocks 32,64,128] [--dim 128] [--margin 0.2] [--miner hard|semihard|all]
-//     [--lr 1e-3] [--min-lr-ratio 0.05] [--no-cosine] [--p 32 --k 4] [--aug flip,shift=4 | --no-aug]
+//     [--hard-after F] [--lr 1e-3] [--min-lr-ratio 0.05] [--no-cosine] [--p 32 --k 4] [--aug flip,shift=4 | --no-aug]
 //     [--held-out 0.15] [--pairs-per-fold 100] [--seed 1] [--eval-every 2] [--data DIR] [--save MODEL]
 //
 // Protocol
@@ -92,6 +92,7 @@ const cfg = {
   seed: value('--seed', 1),
   evalEvery: value('--eval-every', 2),
   save: text('--save', ''),
+  hardAfter: value('--hard-after', 0),
 };
 const root = text('--data', fileURLToPath(new URL('../../../shared/data/faces/lfw-devtrain', import.meta.url)));
 const images = existsSync(join(root, 'images')) ? join(root, 'images') : root;
@@ -196,45 +197,59 @@ const opt = new Adam(net.parameters(), { lr: cfg.lr });
 const budget = cfg.minutes * 60;
 const minLr = cfg.lr * cfg.minLrRatio;
 const lrAt = (s: number) => (cfg.cosine ? minLr + (cfg.lr - minLr) * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, s / budget))) : cfg.lr);
-const stop = new AbortController();
 let doneSeconds = 0; // training seconds of the finished epochs
-let bestAcc = -1, bestEpoch = 0;
-const rows: string[] = [];
+let partialSeconds = 0; // of the epoch in progress
+let bestAcc = -1, bestEpoch = 0, epochsDone = 0, trainedImages = 0, fullSeconds = 0, interrupted = false;
 console.log(`recipe: ${JSON.stringify(cfg)}`);
-const result = await train({
-  model: net, data: trainSet, epochs: 100000, seed: cfg.seed, batch: { p: cfg.p, k: cfg.k }, optimizer: opt,
-  loss: { margin: cfg.margin, miner: cfg.miner, reduction: 'mean' }, augment: cfg.augment,
-  onBatch: (b) => {
-    const s = doneSeconds + b.seconds;
-    if (s >= budget) stop.abort();
-    else opt.lr = lrAt(s);
-  },
-  signal: stop.signal,
-  onEpoch: (r: EpochReport) => {
-    doneSeconds += r.seconds;
-    const h = r.health;
-    let v = '';
-    if (cfg.evalEvery > 0 && r.epoch % cfg.evalEvery === 0) {
-      const f = verify(embedDataset(net, evalSet));
-      if (f.acc > bestAcc) { bestAcc = f.acc; bestEpoch = r.epoch; }
-      v = `  held-out ${fmt(f)}`;
-    }
-    const line = `epoch ${String(r.epoch).padStart(3)}  loss ${r.loss.toFixed(4)}  active ${h ? (100 * h.activeFraction).toFixed(0) : '-'}%  `
-      + `d(A,P) ${h?.meanPositive.toFixed(3)} d(A,N) ${h?.meanNegative.toFixed(3)}  lr ${r.lr.toExponential(2)}  ${r.seconds.toFixed(1)} s  `
-      + `${r.imagesPerSecond.toFixed(0)} img/s  t ${(doneSeconds / 60).toFixed(1)} min${v}${r.warnings.length ? '  ' + r.warnings.join('; ') : ''}`;
-    console.log(line);
-    rows.push(line);
-  },
-});
-const trainSeconds = result.seconds;
+// --hard-after F: mine with --miner for the first F of the budget, then with 'hard' (a second
+// train() call with the same optimizer, another sampler seed, and the same time-based schedule).
+const phases: Array<{ miner: Miner; until: number }> = cfg.hardAfter > 0 && cfg.hardAfter < 1
+  ? [{ miner: cfg.miner, until: cfg.hardAfter * budget }, { miner: 'hard', until: budget }]
+  : [{ miner: cfg.miner, until: budget }];
+const t1 = performance.now();
+for (const [pi, ph] of phases.entries()) {
+  const stop = new AbortController();
+  const offset = epochsDone;
+  const result = await train({
+    model: net, data: trainSet, epochs: 100000, seed: cfg.seed + 7919 * pi, batch: { p: cfg.p, k: cfg.k }, optimizer: opt,
+    loss: { margin: cfg.margin, miner: ph.miner, reduction: 'mean' }, augment: cfg.augment,
+    onBatch: (b) => {
+      partialSeconds = b.seconds;
+      const s = doneSeconds + b.seconds;
+      if (s >= ph.until) stop.abort();
+      else opt.lr = lrAt(s);
+    },
+    signal: stop.signal,
+    onEpoch: (r: EpochReport) => {
+      doneSeconds += r.seconds;
+      partialSeconds = 0;
+      trainedImages += r.imagesPerSecond * r.seconds;
+      fullSeconds += r.seconds;
+      const epoch = r.epoch + offset;
+      const h = r.health;
+      let v = '';
+      if (cfg.evalEvery > 0 && epoch % cfg.evalEvery === 0) {
+        const f = verify(embedDataset(net, evalSet));
+        if (f.acc > bestAcc) { bestAcc = f.acc; bestEpoch = epoch; }
+        v = `  held-out ${fmt(f)}`;
+      }
+      console.log(`epoch ${String(epoch).padStart(3)} ${ph.miner}  loss ${r.loss.toFixed(4)}  active ${h ? (100 * h.activeFraction).toFixed(0) : '-'}%  `
+        + `d(A,P) ${h?.meanPositive.toFixed(3)} d(A,N) ${h?.meanNegative.toFixed(3)}  lr ${r.lr.toExponential(2)}  ${r.seconds.toFixed(1)} s  `
+        + `${r.imagesPerSecond.toFixed(0)} img/s  t ${(doneSeconds / 60).toFixed(1)} min${v}${r.warnings.length ? '  ' + r.warnings.join('; ') : ''}`);
+    },
+  });
+  epochsDone += result.history.length;
+  interrupted = result.interrupted;
+  if (result.interrupted) { doneSeconds += partialSeconds; partialSeconds = 0; }
+}
+const wallSeconds = (performance.now() - t1) / 1000;
 const final = verify(embedDataset(net, evalSet));
-const imgs = result.history.reduce((s, r) => s + r.imagesPerSecond * r.seconds, 0);
 console.log(`\nLFW held-out verification (${heldLabels.length} people never trained on, ${list.folds}×(${list.perFold}+${list.perFold}) pairs, seed ${cfg.seed})`);
 console.log(`  triplet net (final weights): ${fmt(final)}`);
 if (bestEpoch > 0) console.log(`  best evaluated epoch ${bestEpoch}: acc ${bestAcc.toFixed(4)} (optimistic: chosen on these pairs)`);
 console.log(`  raw pixels:                  ${fmt(pixels)}`);
-console.log(`training: ${(trainSeconds / 60).toFixed(1)} min wall (${(doneSeconds / 60).toFixed(1)} min in completed epochs), `
-  + `${result.history.length} full epochs${result.interrupted ? ' + a partial one' : ''}, ${(imgs / Math.max(doneSeconds, 1e-9)).toFixed(0)} img/s; `
+console.log(`training: ${(doneSeconds / 60).toFixed(1)} min of training batches (${(wallSeconds / 60).toFixed(1)} min wall with the held-out evaluations), `
+  + `${epochsDone} full epochs${interrupted ? ' + a partial one' : ''}, ${(trainedImages / Math.max(fullSeconds, 1e-9)).toFixed(0)} img/s in full epochs; `
   + `decode ${decodeSeconds.toFixed(0)} s; load now ${load()}`);
 console.log(`recipe: ${argv.join(' ') || '(defaults)'}`);
 if (cfg.save) {
