@@ -34,3 +34,4 @@ export { saveModel, loadModel, modelHash, type ModelFile } from './io/model-file
 export { FileFormatError } from './io/container.js';
 export { saveGallery, loadGallery, type GalleryFile, type SaveGalleryOptions, type LoadGalleryOptions } from './io/gallery-file.js';
 export * from './plot/index.js';
+export * from './metric/protocol.js';
