@@ -1,0 +1,649 @@
+// A gallery for millions of photos (issue 6): float32 rows in one block of the engine's memory, an
+// optional compact copy (float16, or int8 with one scale per row) scanned for the best candidates
+// that are then re-ranked exactly in float32, the people as a compressed index (the rows of each
+// person, grouped), and every person's diameter with the lecture's D.
+//
+// Unlike Gallery (gallery.ts), which keeps per-row JavaScript arrays and copies on every add, this
+// one is built for the MegaFace shape: 4.7 M × 128 floats is 2.4 GB of the 4 GiB a wasm32 memory
+// can address, so rows are written straight into their place (rowBytes, used by the streaming
+// file reader), nothing is copied twice, and the int8 copy (0.6 GB) fits next to them. The float16
+// copy (1.2 GB) also fits next to them, but not together with the int8 copy: build one at a time.
+//
+// Every scan takes a row range [start, end) and reports absolute row numbers, so a later version
+// can split one query over threads (ranges of rows) or keep shards on workers (a gallery per
+// memory) and combine the partial lists with mergeTopK. Distances are sqrt(l2sq_f32), bit-identical
+// to Gallery.search, verify's distance() and the diameters.
+import { Storage, keep } from '../memory.js';
+import { kernels, wasmMemory } from '../wasm.js';
+import { checkInt, checkNumber, checkOption, describe, rangeError, typeError } from '../errors.js';
+import { checkFinite } from './rows.js';
+import { UNKNOWN, type DOptions, type DResult, type Diameter } from './gallery.js';
+
+interface K {
+  knn_f32(q: number, nq: number, g: number, g0: number, g1: number, d: number, k: number, outD: number, outI: number): void;
+  diameter_f32(g: number, d: number, idx: number, b0: number, b1: number, out: number): void;
+  quantize_i8_rows(x: number, d: number, r0: number, r1: number, outQ: number, outScale: number, outNorm2: number): void;
+  encode_f16(x: number, i0: number, i1: number, out: number): void;
+  scan_i8(q: number, qs: number, qn2: number, nq: number, g: number, gs: number, gn2: number, g0: number, g1: number, d: number, c: number, outD: number, outI: number): void;
+  scan_f16(q: number, nq: number, h: number, g0: number, g1: number, d: number, c: number, scratch: number, outD: number, outI: number): void;
+  rerank_f32(q: number, nq: number, g: number, d: number, cand: number, c: number, k: number, outD: number, outI: number): void;
+}
+const kern = () => kernels<K>();
+
+/** How the gallery is scanned: exactly in float32, or a compact copy's candidates re-ranked exactly. */
+export type Precision = 'f32' | 'f16' | 'i8';
+export const PRECISIONS: readonly Precision[] = ['f32', 'f16', 'i8'];
+
+/** The k best rows of each of `queries` queries, flat: query i's list at [i·k, (i+1)·k). */
+export interface TopK {
+  k: number;
+  queries: number;
+  /** Absolute gallery rows, nearest first (ties: lower row first). */
+  indices: Int32Array;
+  /** Euclidean distances (exact float32, whatever the precision of the scan). */
+  distances: Float32Array;
+}
+
+export interface CompactSearchOptions {
+  /** 'f32' (default): exact scan; 'f16' / 'i8': the compact copy's candidates, re-ranked exactly. */
+  precision?: Precision;
+  /** Candidates kept by a compact scan before re-ranking (default 10·k, at most the rows searched). */
+  candidates?: number;
+  /** Rows searched: [start, end) (default the whole gallery); a thread or a shard takes a range. */
+  start?: number;
+  end?: number;
+}
+
+export interface CompactIdentification {
+  /** The nearest photo's person, or 'unknown' when its distance is not under the threshold. */
+  label: string;
+  known: boolean;
+  /** The nearest photo's person before the gate. */
+  candidate: string;
+  distance: number;
+  index: number;
+}
+
+export interface CompactGalleryOptions {
+  dim: number;
+  /** The person names, indexed by the numbers in `labels`. */
+  people: string[];
+  /** The person number of every row (its length is the number of rows). */
+  labels: Uint32Array | Int32Array | number[];
+  /** Rows to make room for (default labels.length); more avoids copying when photos are added. */
+  capacity?: number;
+}
+
+/** Bytes each precision stores per row of dim floats (the int8 copy adds a scale and a squared norm). */
+export function bytesPerRow(precision: Precision, dim: number): number {
+  return precision === 'f32' ? 4 * dim : precision === 'f16' ? 2 * dim : dim + 8;
+}
+
+const C = 'CompactGallery';
+
+interface Compact { kind: 'f16' | 'i8'; data: Storage; scale: Storage | null; norm2: Storage | null }
+
+export class CompactGallery {
+  /** @internal Bound on the queries of one kernel call (output buffers grow with it). */
+  static queryChunk = 1024;
+  readonly dim: number;
+  private n: number;
+  private cap: number;
+  private vec: Storage;
+  private pid: Int32Array;
+  private names: string[];
+  private nameIndex = new Map<string, number>();
+  /** Rows grouped by person (increasing inside a person): order[start[p] .. start[p+1]). */
+  private order: Storage;
+  private start = new Int32Array(1);
+  private diam = new Float32Array(0);
+  private pa = new Int32Array(0);
+  private pb = new Int32Array(0);
+  private diamReady = false;
+  private compact: Compact | null = null;
+  private disposed = false;
+
+  constructor(opts: CompactGalleryOptions) {
+    if (opts === null || typeof opts !== 'object') throw typeError(C, 'options { dim, people, labels, capacity? }', describe(opts));
+    this.dim = checkInt(C, 'dim', opts.dim, 1);
+    if (!Array.isArray(opts.people)) throw typeError(C, 'people as an array of names', describe(opts.people));
+    const labels = opts.labels;
+    if (!(labels instanceof Uint32Array || labels instanceof Int32Array || Array.isArray(labels))) {
+      throw typeError(C, 'labels as a Uint32Array, Int32Array or number[] of person numbers', describe(labels));
+    }
+    this.names = [];
+    opts.people.forEach((p, i) => this.newPerson(`${C}`, p, i));
+    this.n = labels.length;
+    this.cap = checkInt(C, `capacity (≥ labels.length = ${labels.length})`, opts.capacity ?? labels.length, labels.length);
+    const P = this.names.length;
+    this.pid = new Int32Array(Math.max(this.cap, 1));
+    for (let r = 0; r < labels.length; r++) {
+      const p = labels[r];
+      if (!(Number.isInteger(p) && p >= 0 && p < P)) throw rangeError(C, `labels to be person numbers in [0, ${P})`, `${describe(p)} at row ${r}`);
+      this.pid[r] = p;
+    }
+    this.vec = keep(new Storage(Math.max(this.cap * this.dim, 1)));
+    this.order = keep(new Storage(Math.max(this.cap, 1)));
+    this.rebuildIndex();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Contents
+
+  /** Number of rows (photos). */
+  get size(): number { this.live('size'); return this.n; }
+  /** Rows there is room for without copying. */
+  get capacity(): number { return this.cap; }
+  /** Number of people. */
+  get peopleCount(): number { return this.names.length; }
+  /** Name of person number p. */
+  personName(p: number): string { return this.names[checkInt(`${C}.personName`, 'p', p, 0, this.names.length - 1)]; }
+  /** Person number of row r. */
+  personOf(r: number): number { return this.pid[checkInt(`${C}.personOf`, 'row', r, 0, this.n - 1)]; }
+  /** Person name of row r. */
+  labelOf(r: number): string { return this.names[this.personOf(r)]; }
+  /** Photos of person p. */
+  countOf(p: number): number { return this.start[p + 1] - this.start[p]; }
+  /** The names of all people (a copy). */
+  get people(): string[] { return [...this.names]; }
+  /** The person number of every row (a copy). */
+  labels(): Uint32Array { return Uint32Array.from(this.pid.subarray(0, this.n)); }
+  /** Which compact copy exists. */
+  get compactKind(): 'f16' | 'i8' | null { return this.compact?.kind ?? null; }
+
+  /** A live view of rows [r0, r1) of the float32 storage (rebuild after the memory grows). */
+  rows(r0 = 0, r1 = this.n): Float32Array {
+    this.live('rows');
+    this.checkRange(`${C}.rows`, r0, r1, this.n);
+    return new Float32Array(wasmMemory().buffer, this.vec.ptr + r0 * this.dim * 4, (r1 - r0) * this.dim);
+  }
+
+  /** @internal A byte view of rows [r0, r1) up to the capacity, for a reader that fills them in place. */
+  rowBytes(r0: number, r1: number): Uint8Array {
+    this.checkRange(`${C}.rowBytes`, r0, r1, this.cap);
+    return new Uint8Array(wasmMemory().buffer, this.vec.ptr + r0 * this.dim * 4, (r1 - r0) * this.dim * 4);
+  }
+
+  /** @internal Byte offset of row 0 in the engine's memory. */
+  rowsPtr(): number { return this.vec.ptr; }
+
+  /** Bytes held in the engine's memory: float32 rows, the compact copy, the person index. */
+  memory(): { f32: number; compact: number; index: number; total: number } {
+    const f32 = this.vec.length * 4;
+    const c = this.compact;
+    const compact = c ? (c.data.length + (c.scale?.length ?? 0) + (c.norm2?.length ?? 0)) * 4 : 0;
+    const index = this.order.length * 4;
+    return { f32, compact, index, total: f32 + compact + index };
+  }
+
+  /** Refuses the first row of [r0, r1) that holds a NaN or ±Inf (after filling rows in place). */
+  checkRows(r0 = 0, r1 = this.n): void {
+    this.checkRange(`${C}.checkRows`, r0, r1, this.n);
+    const step = 65536;
+    for (let a = r0; a < r1; a += step) {
+      const m = Math.min(step, r1 - a);
+      checkFinite(`${C}.checkRows`, 'embedding values', this.vec.ptr + a * this.dim * 4, m, this.dim, a);
+    }
+  }
+
+  /**
+   * Adds photos: rows of dim floats and one person name per row (new names become new people).
+   * The compact copy is extended; the diameters, once computed, are updated from the pairs that
+   * involve a new photo only. Past the capacity every block is reallocated and copied (at MegaFace
+   * size that copy does not fit in 4 GiB: give a capacity up front).
+   */
+  add(vectors: Float32Array, labels: string[]): void {
+    const where = `${C}.add`;
+    this.live('add');
+    if (!(vectors instanceof Float32Array)) throw typeError(where, 'vectors as a Float32Array', describe(vectors));
+    if (!Array.isArray(labels)) throw typeError(where, 'labels as an array of person names', describe(labels));
+    const d = this.dim, m = labels.length;
+    if (vectors.length !== m * d) throw rangeError(where, `labels.length·dim = ${m}·${d} = ${m * d} floats`, `${vectors.length}`);
+    labels.forEach((l, i) => {
+      if (typeof l !== 'string' || l.length === 0) throw typeError(where, 'labels to be non-empty strings', `${describe(l)} at ${i}`);
+      if (l === UNKNOWN) throw rangeError(where, `person names other than '${UNKNOWN}'`, `'${UNKNOWN}' at ${i}`);
+    });
+    for (let i = 0; i < vectors.length; i++) {
+      if (!Number.isFinite(vectors[i])) throw rangeError(where, 'finite embedding values', `${vectors[i]} in row ${Math.floor(i / d)} (column ${i % d})`);
+    }
+    if (m === 0) return;
+    if (this.n + m > this.cap) this.grow(Math.max(this.n + m, 2 * this.cap));
+    const n0 = this.n;
+    this.rows(0, 0); // validates liveness
+    new Float32Array(wasmMemory().buffer, this.vec.ptr + n0 * d * 4, m * d).set(vectors);
+    const P0 = this.names.length;
+    const oldCount = new Map<number, number>();
+    labels.forEach((l, i) => {
+      let p = this.nameIndex.get(l);
+      if (p === undefined) p = this.newPerson(where, l, this.names.length);
+      if (!oldCount.has(p)) oldCount.set(p, p < P0 ? this.countOf(p) : 0);
+      this.pid[n0 + i] = p;
+    });
+    this.n += m;
+    this.rebuildIndex();
+    if (this.compact) this.encodeRows(n0, this.n);
+    if (this.diamReady) {
+      this.growDiameters();
+      const out = new Storage(3);
+      try {
+        for (const [p, from] of oldCount) this.diameterInto(p, from, out);
+      } finally {
+        out.dispose();
+      }
+    }
+  }
+
+  /** Frees every block; the gallery cannot be used afterwards. */
+  dispose(): void {
+    this.dropCompact();
+    this.vec.dispose();
+    this.order.dispose();
+    this.disposed = true;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Compact copies
+
+  /**
+   * Builds (or extends over rows [start, end)) the compact copy: 'i8' (dim bytes + scale + squared
+   * norm a row) or 'f16' (2·dim bytes a row). One kind at a time; building the other replaces it.
+   */
+  buildCompact(kind: 'f16' | 'i8', start = 0, end = this.n): void {
+    const where = `${C}.buildCompact`;
+    this.live('buildCompact');
+    checkOption(where, 'kind', kind, ['f16', 'i8'] as const);
+    this.checkRange(where, start, end, this.n);
+    if (this.compact?.kind !== kind) {
+      this.dropCompact();
+      const cap = Math.max(this.cap, 1);
+      this.compact = kind === 'i8'
+        ? { kind, data: keep(new Storage(Math.ceil((cap * this.dim) / 4))), scale: keep(new Storage(cap)), norm2: keep(new Storage(cap)) }
+        : { kind, data: keep(new Storage(Math.ceil((cap * this.dim) / 2))), scale: null, norm2: null };
+    }
+    this.encodeRows(start, end);
+  }
+
+  /** Frees the compact copy. */
+  dropCompact(): void {
+    if (!this.compact) return;
+    this.compact.data.dispose();
+    this.compact.scale?.dispose();
+    this.compact.norm2?.dispose();
+    this.compact = null;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Search
+
+  /**
+   * The k nearest rows of each query (rows of dim floats), nearest first. With precision 'f16' or
+   * 'i8' the compact copy's `candidates` best rows are re-ranked exactly (the distances are exact;
+   * a true neighbour can be missed only when the compact scan ranks it past the candidates).
+   */
+  search(queries: Float32Array, k: number, opts: CompactSearchOptions = {}): TopK {
+    const where = `${C}.search`;
+    this.live('search');
+    if (!(queries instanceof Float32Array)) throw typeError(where, 'queries as a Float32Array of rows of dim floats', describe(queries));
+    if (queries.length === 0 || queries.length % this.dim !== 0) throw rangeError(where, `queries of n·${this.dim} floats (n ≥ 1)`, `length ${queries.length}`);
+    if (opts === null || typeof opts !== 'object') throw typeError(where, 'options { precision?, candidates?, start?, end? }', describe(opts));
+    const precision = checkOption(where, 'precision', opts.precision ?? 'f32', PRECISIONS);
+    const start = checkInt(where, `start (0 ≤ start < size = ${this.n})`, opts.start ?? 0, 0, Math.max(this.n - 1, 0));
+    const end = checkInt(where, `end (start < end ≤ size = ${this.n})`, opts.end ?? this.n, start + 1, this.n);
+    const kk = checkInt(where, `k (1 ≤ k ≤ rows searched = ${end - start})`, k, 1, end - start);
+    const cand = checkInt(where, `candidates (k = ${kk} ≤ candidates)`, opts.candidates ?? Math.min(10 * kk, end - start), kk);
+    if (precision !== 'f32' && this.compact?.kind !== precision) {
+      throw rangeError(where, `a ${precision} copy for precision '${precision}'`, this.compact ? `a ${this.compact.kind} copy` : 'none', `call buildCompact('${precision}') first`);
+    }
+    const nq = queries.length / this.dim;
+    const q = new Storage(queries.length);
+    try {
+      q.f32view().set(queries);
+      checkFinite(where, 'query values', q.ptr, nq, this.dim);
+      return this.searchPtr(q.ptr, nq, kk, precision, Math.min(cand, end - start), start, end);
+    } finally {
+      q.dispose();
+    }
+  }
+
+  /** @internal search() over queries already in the engine's memory (no checks). */
+  searchPtr(qptr: number, nq: number, kk: number, precision: Precision, cand: number, start: number, end: number): TopK {
+    const d = this.dim;
+    const indices = new Int32Array(nq * kk), distances = new Float32Array(nq * kk);
+    const chunk = Math.min(nq, CompactGallery.queryChunk);
+    const c = precision === 'f32' ? kk : cand;
+    const outD = new Storage(chunk * kk), outI = new Storage(chunk * kk);
+    const cD = precision === 'f32' ? null : new Storage(chunk * c), cI = precision === 'f32' ? null : new Storage(chunk * c);
+    const q8 = precision === 'i8' ? new Storage(Math.ceil((chunk * d) / 4)) : null;
+    const qs = precision === 'i8' ? new Storage(chunk) : null, qn = precision === 'i8' ? new Storage(chunk) : null;
+    const gb = Math.max(4, Math.floor(4096 / d));
+    const scratch = precision === 'f16' ? new Storage(gb * d) : null;
+    try {
+      for (let q0 = 0; q0 < nq; q0 += chunk) {
+        const m = Math.min(chunk, nq - q0);
+        const qp = qptr + q0 * d * 4;
+        if (precision === 'f32') {
+          kern().knn_f32(qp, m, this.vec.ptr, start, end, d, kk, outD.ptr, outI.ptr);
+        } else {
+          const cp = this.compact as Compact;
+          if (precision === 'i8') {
+            kern().quantize_i8_rows(qp, d, 0, m, (q8 as Storage).ptr, (qs as Storage).ptr, (qn as Storage).ptr);
+            kern().scan_i8((q8 as Storage).ptr, (qs as Storage).ptr, (qn as Storage).ptr, m, cp.data.ptr, (cp.scale as Storage).ptr, (cp.norm2 as Storage).ptr,
+              start, end, d, c, (cD as Storage).ptr, (cI as Storage).ptr);
+          } else {
+            kern().scan_f16(qp, m, cp.data.ptr, start, end, d, c, (scratch as Storage).ptr, (cD as Storage).ptr, (cI as Storage).ptr);
+          }
+          kern().rerank_f32(qp, m, this.vec.ptr, d, (cI as Storage).ptr, c, kk, outD.ptr, outI.ptr);
+        }
+        distances.set(outD.f32view().subarray(0, m * kk), q0 * kk);
+        indices.set(outI.i32view().subarray(0, m * kk), q0 * kk);
+      }
+    } finally {
+      for (const s of [outD, outI, cD, cI, q8, qs, qn, scratch]) s?.dispose();
+    }
+    return { k: kk, queries: nq, indices, distances };
+  }
+
+  /**
+   * @internal The compact scan alone (no re-ranking): each query's `c` best rows by the compact
+   * copy's approximate squared distance, for tests and benchmarks.
+   */
+  scanCompact(queries: Float32Array, c: number, start = 0, end = this.n): { keys: Float32Array; indices: Int32Array } {
+    const d = this.dim, nq = queries.length / d;
+    const cp = this.compact;
+    if (!cp) throw rangeError(`${C}.scanCompact`, 'a compact copy', 'none', 'call buildCompact first');
+    this.checkRange(`${C}.scanCompact`, start, end, this.n);
+    checkInt(`${C}.scanCompact`, `c (1 ≤ c ≤ ${end - start})`, c, 1, end - start);
+    const q = new Storage(queries.length), oD = new Storage(nq * c), oI = new Storage(nq * c);
+    const q8 = new Storage(Math.ceil((nq * d) / 4)), qs = new Storage(nq), qn = new Storage(nq);
+    const scratch = new Storage(Math.max(4, Math.floor(4096 / d)) * d);
+    try {
+      q.f32view().set(queries);
+      if (cp.kind === 'i8') {
+        kern().quantize_i8_rows(q.ptr, d, 0, nq, q8.ptr, qs.ptr, qn.ptr);
+        kern().scan_i8(q8.ptr, qs.ptr, qn.ptr, nq, cp.data.ptr, (cp.scale as Storage).ptr, (cp.norm2 as Storage).ptr, start, end, d, c, oD.ptr, oI.ptr);
+      } else {
+        kern().scan_f16(q.ptr, nq, cp.data.ptr, start, end, d, c, scratch.ptr, oD.ptr, oI.ptr);
+      }
+      return { keys: oD.f32view().slice(), indices: oI.i32view().slice() };
+    } finally {
+      for (const s of [q, oD, oI, q8, qs, qn, scratch]) s.dispose();
+    }
+  }
+
+  /**
+   * Who is on each query photo: the nearest photo's person, 'unknown' when its distance is not
+   * less than `threshold` (strictly, as verify()).
+   */
+  identify(queries: Float32Array, opts: { threshold?: number; precision?: Precision; candidates?: number } = {}): CompactIdentification[] {
+    const where = `${C}.identify`;
+    if (opts === null || typeof opts !== 'object') throw typeError(where, 'options { threshold?, precision?, candidates? }', describe(opts));
+    const threshold = opts.threshold === undefined ? undefined : checkNumber(where, 'threshold', opts.threshold, 0);
+    const r = this.search(queries, 1, { precision: opts.precision, candidates: opts.candidates });
+    return Array.from(r.indices, (index, i) => {
+      const distance = r.distances[i];
+      const candidate = this.names[this.pid[index]];
+      const known = threshold === undefined || distance < threshold;
+      return { label: known ? candidate : UNKNOWN, known, candidate, distance, index };
+    });
+  }
+
+  /** Exact distances between query i (rows of dim floats) and gallery row rows[i], for each i. */
+  pairDistances(queries: Float32Array, rows: Int32Array | number[]): Float32Array {
+    const where = `${C}.pairDistances`;
+    this.live('pairDistances');
+    const d = this.dim, m = rows.length;
+    if (!(queries instanceof Float32Array) || queries.length !== m * d) throw rangeError(where, `queries of rows.length·dim = ${m * d} floats`, describe(queries));
+    for (let i = 0; i < m; i++) checkInt(where, `rows[${i}]`, rows[i], 0, this.n - 1);
+    const q = new Storage(Math.max(m * d, 1)), idx = new Storage(Math.max(m, 1)), oD = new Storage(Math.max(m, 1)), oI = new Storage(Math.max(m, 1));
+    try {
+      q.f32view().set(queries);
+      idx.i32view().set(rows);
+      // One candidate and k = 1 per query: the exact distance of each pair.
+      kern().rerank_f32(q.ptr, m, this.vec.ptr, d, idx.ptr, 1, 1, oD.ptr, oI.ptr);
+      return oD.f32view().slice(0, m);
+    } finally {
+      for (const s of [q, idx, oD, oI]) s.dispose();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Diameters and D
+
+  /**
+   * Computes the diameters of people [p0, p1) (all by default) from all their pairs; ranges of
+   * people split over threads. D() and diameters() compute whatever is missing on first use.
+   */
+  computeDiameters(p0 = 0, p1 = this.names.length): void {
+    this.live('computeDiameters');
+    this.checkRange(`${C}.computeDiameters`, p0, p1, this.names.length);
+    this.growDiameters();
+    const out = new Storage(3);
+    try {
+      for (let p = p0; p < p1; p++) this.diameterInto(p, 0, out);
+    } finally {
+      out.dispose();
+    }
+    if (p0 === 0 && p1 === this.names.length) this.diamReady = true;
+  }
+
+  /** Every person's diameter (0 and the pair [r, r] with one photo), in person order. */
+  diameters(): Diameter[] {
+    this.ensureDiameters();
+    return this.names.map((person, p) => this.diameterOf(person, p));
+  }
+
+  /** The diameter of one person. */
+  diameter(person: string): Diameter {
+    const p = this.nameIndex.get(person);
+    if (p === undefined) throw rangeError(`${C}.diameter`, 'a person in the gallery', describe(person));
+    this.ensureDiameters();
+    return this.diameterOf(person, p);
+  }
+
+  /** The per-person diameters as floats (person order; 0 below two photos), a copy. */
+  diameterValues(): Float32Array {
+    this.ensureDiameters();
+    return Float32Array.from(this.diam, (v) => (v < 0 ? 0 : v));
+  }
+
+  /** The lecture's D, as Gallery.D (the largest diameter, or a percentile; minPhotos). */
+  D(opts: DOptions = {}): DResult {
+    const where = `${C}.D`;
+    if (opts === null || typeof opts !== 'object') throw typeError(where, 'options { percentile?, minPhotos? }', describe(opts));
+    const minPhotos = checkInt(where, 'minPhotos', opts.minPhotos ?? 1, 1);
+    this.ensureDiameters();
+    const P = this.names.length;
+    const keep: number[] = [];
+    for (let p = 0; p < P; p++) if (this.countOf(p) >= minPhotos) keep.push(p);
+    if (keep.length === 0) throw rangeError(where, `a gallery with at least one person${minPhotos > 1 ? ` with ${minPhotos} or more photos` : ''}`, this.n === 0 ? 'an empty gallery' : `none among ${P} people`);
+    const val = (p: number) => (this.diam[p] < 0 ? 0 : this.diam[p]);
+    const sorted = Float64Array.from(keep, val).sort();
+    let D: number, target: number;
+    if (opts.percentile === undefined) {
+      D = target = sorted[sorted.length - 1];
+    } else {
+      const pc = checkNumber(where, 'percentile', opts.percentile, 0, 100);
+      const h = ((sorted.length - 1) * pc) / 100;
+      const lo = Math.floor(h), hi = Math.ceil(h);
+      D = lo === hi ? sorted[lo] : sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+      target = sorted[hi];
+    }
+    const p = keep.find((x) => val(x) === target) as number;
+    const dd = this.diameterOf(this.names[p], p);
+    return { D, person: dd.person, pair: dd.pair };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Internals
+
+  private live(method: string): void {
+    if (this.disposed) throw new Error(`${C}.${method}: this gallery was disposed`);
+  }
+
+  private checkRange(where: string, a: number, b: number, max: number): void {
+    checkInt(where, `start (0 ≤ start ≤ ${max})`, a, 0, max);
+    checkInt(where, `end (start = ${a} ≤ end ≤ ${max})`, b, a, max);
+  }
+
+  private newPerson(where: string, name: string, i: number): number {
+    if (typeof name !== 'string' || name.length === 0) throw typeError(where, 'person names to be non-empty strings', `${describe(name)} at ${i}`);
+    if (name === UNKNOWN) throw rangeError(where, `person names other than '${UNKNOWN}'`, `'${UNKNOWN}' at ${i}`);
+    if (this.nameIndex.has(name)) throw rangeError(where, 'distinct person names', `${JSON.stringify(name)} twice`);
+    this.nameIndex.set(name, this.names.length);
+    this.names.push(name);
+    return this.names.length - 1;
+  }
+
+  /** Counting sort of the rows by person (stable: rows increase inside a person). */
+  private rebuildIndex(): void {
+    const P = this.names.length;
+    const start = new Int32Array(P + 1);
+    for (let r = 0; r < this.n; r++) start[this.pid[r] + 1]++;
+    for (let p = 0; p < P; p++) start[p + 1] += start[p];
+    const fill = start.slice(0, P);
+    const ord = this.order.i32view();
+    for (let r = 0; r < this.n; r++) ord[fill[this.pid[r]]++] = r;
+    this.start = start;
+  }
+
+  private grow(cap: number): void {
+    const d = this.dim;
+    const vec = keep(new Storage(cap * d));
+    vec.f32view().set(this.vec.f32view().subarray(0, this.n * d));
+    this.vec.dispose();
+    this.vec = vec;
+    this.order.dispose();
+    this.order = keep(new Storage(cap));
+    const pid = new Int32Array(cap);
+    pid.set(this.pid.subarray(0, this.n));
+    this.pid = pid;
+    const kind = this.compact?.kind;
+    this.cap = cap;
+    if (kind) {
+      // Rebuilt at the new capacity over the existing rows (the new ones are encoded by add()).
+      this.dropCompact();
+      const saved = this.n;
+      this.buildCompact(kind, 0, saved);
+    }
+  }
+
+  private encodeRows(r0: number, r1: number): void {
+    const c = this.compact as Compact, d = this.dim;
+    const step = 65536;
+    for (let a = r0; a < r1; a += step) {
+      const b = Math.min(r1, a + step);
+      if (c.kind === 'i8') kern().quantize_i8_rows(this.vec.ptr, d, a, b, c.data.ptr, (c.scale as Storage).ptr, (c.norm2 as Storage).ptr);
+      else kern().encode_f16(this.vec.ptr, a * d, b * d, c.data.ptr);
+    }
+  }
+
+  private growDiameters(): void {
+    const P = this.names.length, old = this.diam.length;
+    if (old >= P) return;
+    const diam = new Float32Array(P).fill(-1), pa = new Int32Array(P).fill(-1), pb = new Int32Array(P).fill(-1);
+    diam.set(this.diam);
+    pa.set(this.pa);
+    pb.set(this.pb);
+    this.diam = diam;
+    this.pa = pa;
+    this.pb = pb;
+  }
+
+  private ensureDiameters(): void {
+    this.live('diameters');
+    if (!this.diamReady) this.computeDiameters();
+  }
+
+  /** Folds in the pairs (a, b) of person p with b ≥ from (positions among p's rows); from = 0 recomputes. */
+  private diameterInto(p: number, from: number, out: Storage): void {
+    const s = this.start[p], m = this.start[p + 1] - s;
+    if (from === 0) { this.diam[p] = -1; this.pa[p] = -1; this.pb[p] = -1; }
+    if (m < 2) return;
+    kern().diameter_f32(this.vec.ptr, this.dim, this.order.ptr + s * 4, Math.max(from, 1), m, out.ptr);
+    const v = out.f32view()[0], ia = out.i32view()[1], ib = out.i32view()[2];
+    if (ia < 0) return;
+    const ord = this.order.i32view();
+    const a = ord[s + ia], b = ord[s + ib];
+    const dv = this.diam[p];
+    if (v > dv || (v === dv && (a < this.pa[p] || (a === this.pa[p] && b < this.pb[p])))) {
+      this.diam[p] = v; this.pa[p] = a; this.pb[p] = b;
+    }
+  }
+
+  private diameterOf(person: string, p: number): Diameter {
+    if (this.countOf(p) < 2 || this.diam[p] < 0) {
+      const r = this.order.i32view()[this.start[p]];
+      return { person, diameter: 0, pair: [r, r] };
+    }
+    return { person, diameter: this.diam[p], pair: [this.pa[p], this.pb[p]] };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shards
+
+/** A range of gallery rows held by one shard (one wasm memory, later one worker). */
+export interface ShardRange { start: number; end: number }
+
+/**
+ * Splits `rows` rows into the fewest equal shards whose storage (bytesPerRow each, plus
+ * `reserveBytes` per shard for the index, queries and outputs) fits `budgetBytes` (default the
+ * 4 GiB of one wasm32 memory less 256 MiB).
+ */
+export function planShards(rows: number, bytesPerRowAll: number, budgetBytes = 4 * 2 ** 30 - 2 ** 28, reserveBytes = 0): ShardRange[] {
+  const where = 'planShards';
+  checkInt(where, 'rows', rows, 0);
+  checkNumber(where, 'bytesPerRow', bytesPerRowAll, 1);
+  const room = budgetBytes - reserveBytes;
+  if (!(room >= bytesPerRowAll)) throw rangeError(where, `a budget of at least one row (${bytesPerRowAll} + ${reserveBytes} bytes)`, `${budgetBytes} bytes`);
+  const perShard = Math.floor(room / bytesPerRowAll);
+  const shards = Math.max(1, Math.ceil(rows / perShard));
+  const out: ShardRange[] = [];
+  for (let s = 0; s < shards; s++) out.push({ start: Math.floor((rows * s) / shards), end: Math.floor((rows * (s + 1)) / shards) });
+  return out;
+}
+
+/**
+ * Merges the top lists of several row ranges or shards (each with absolute row numbers, the same
+ * queries in the same order) into the k best per query, ordered by (distance, row): the same
+ * lists a single search over the union gives.
+ */
+export function mergeTopK(parts: TopK[], k: number): TopK {
+  const where = 'mergeTopK';
+  if (!Array.isArray(parts) || parts.length === 0) throw rangeError(where, 'at least one partial result', describe(parts));
+  const nq = parts[0].queries;
+  for (const p of parts) if (p.queries !== nq) throw rangeError(where, `partial results for the same ${nq} queries`, `one for ${p.queries}`);
+  const total = parts.reduce((s, p) => s + p.k, 0);
+  checkInt(where, `k (1 ≤ k ≤ ${total} entries per query in all)`, k, 1, total);
+  const indices = new Int32Array(nq * k), distances = new Float32Array(nq * k);
+  const pos = new Int32Array(parts.length);
+  for (let i = 0; i < nq; i++) {
+    pos.fill(0);
+    for (let t = 0; t < k; t++) {
+      let best = -1, bd = Infinity, bi = 0;
+      for (let s = 0; s < parts.length; s++) {
+        const p = parts[s];
+        if (pos[s] >= p.k) continue;
+        const dv = p.distances[i * p.k + pos[s]], iv = p.indices[i * p.k + pos[s]];
+        if (best < 0 || dv < bd || (dv === bd && iv < bi)) { best = s; bd = dv; bi = iv; }
+      }
+      pos[best]++;
+      distances[i * k + t] = bd;
+      indices[i * k + t] = bi;
+    }
+  }
+  return { k, queries: nq, indices, distances };
+}
+
+/** Recall@k of `found` against `truth`: the share of truth's rows that found lists, per query, averaged. */
+export function recallAtK(found: TopK, truth: TopK, k = truth.k): number {
+  const where = 'recallAtK';
+  if (found.queries !== truth.queries) throw rangeError(where, `results for the same queries (${truth.queries})`, `${found.queries}`);
+  checkInt(where, `k (≤ both lists: ${Math.min(found.k, truth.k)})`, k, 1, Math.min(found.k, truth.k));
+  let hit = 0;
+  for (let i = 0; i < truth.queries; i++) {
+    const mine = new Set(found.indices.subarray(i * found.k, i * found.k + k));
+    for (let t = 0; t < k; t++) if (mine.has(truth.indices[i * truth.k + t])) hit++;
+  }
+  return hit / (truth.queries * k);
+}
