@@ -89,7 +89,8 @@ export function crc32_update(table: usize, p: usize, n: i32, crc: u32): u32 {
  * quantize_i8_rows(x, d, r0, r1, outQ, outScale, outNorm2): int8 copies of rows r0..r1−1 of the
  * float32 matrix x [· × d] (row stride d floats). Row r: scale s = max_k |x[r,k]| / 127 (0 for an
  * all-zero row), q[r,k] = round-half-even(x[r,k] / s) in [−127, 127] (never −128, so that two
- * products of int8 values add up within int16: 2 · 127² = 32258 ≤ 32767; see scan_i8).
+ * products of int8 values add up within int16: 2 · 127² = 32258 ≤ 32767, for kernels that
+ * accumulate in int16).
  * outQ: [· × d] i8 (row stride d bytes, written at row r), outScale: [·] f32 (s at r),
  * outNorm2: [·] f32 (s² · Σ_k q[r,k]², the squared norm of the dequantized row, at r). Scalar loops
  * (a one-off encoding, not a scan). Rows are independent: ranges split over threads. Outputs must
@@ -227,14 +228,18 @@ export function scan_f16(q: usize, nq: i32, h: usize, g0: i32, g1: i32, d: i32, 
 @inline function dot_i8(a: usize, b: usize, d: i32): i32 {
   let acc = i32x4.splat(0);
   let k = 0;
-  for (; k + 16 <= d; k += 16) {
-    const x = v128.load(a + <usize>k), y = v128.load(b + <usize>k);
-    const p = i16x8.add(i16x8.extmul_low_i8x16_s(x, y), i16x8.extmul_high_i8x16_s(x, y));
-    acc = i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(p));
-  }
+  for (; k + 16 <= d; k += 16) acc = i32x4.add(acc, dot16(a + <usize>k, b + <usize>k));
   let s = i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
   for (; k < d; k++) s += <i32>load<i8>(a + <usize>k) * <i32>load<i8>(b + <usize>k);
   return s;
+}
+
+/**
+ * Partial dot products of 16 int8 values at a and b as 4 int32 lanes: both halves of 8 are loaded
+ * sign-extended to int16 (v128.load8x8_s) and multiplied and pairwise added by i32x4.dot_i16x8_s.
+ */
+@inline function dot16(a: usize, b: usize): v128 {
+  return i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(a), v128.load8x8_s(b)), i32x4.dot_i16x8_s(v128.load8x8_s(a, 8), v128.load8x8_s(b, 8)));
 }
 
 /**
@@ -243,11 +248,13 @@ export function scan_f16(q: usize, nq: i32, h: usize, g0: i32, g1: i32, d: i32, 
  * dequantized vectors, qn2[i] + gn2[j] − 2·qs[i]·gs[j]·(q_i · g_j) with the dot product of the int8
  * values computed exactly in int32. q: [nq × d] i8 queries (quantize_i8_rows, row stride d bytes),
  * qs, qn2: [nq] f32 their scales and squared norms; g: [· × d] i8 rows, gs, gn2: [·] f32. Requires
- * 1 ≤ c ≤ g1 − g0 and every value in [−127, 127] (two products add up in int16 without overflow).
+ * 1 ≤ c ≤ g1 − g0 and every value in [−127, 127] (kept for int16-accumulating variants; the
+ * products here are summed in int32: |dot| ≤ d · 127², exact for d < 133,000).
  * outD: [nq × c] f32 keys, outI: [nq × c] i32 absolute rows (outputs), each query's row sorted by
  * (key, row) ascending. Loops: blocks of QB = 64 queries × blocks of about 16 KiB of rows
  * (16384 / d rows, at least 4); tiles of 1 query × 4 rows; lanes run along d, 16 int8 values a
- * step (extmul to int16, pairwise add to int32), then a scalar tail for d % 16. Outputs must not
+ * step (two loads of 8 sign-extended to int16, i32x4.dot_i16x8_s into int32 lanes), then a
+ * scalar tail for d % 16. Outputs must not
  * overlap the inputs.
  */
 export function scan_i8(q: usize, qs: usize, qn2: usize, nq: i32, g: usize, gs: usize, gn2: usize, g0: i32, g1: i32, d: i32, c: i32, outD: usize, outI: usize): void {
@@ -268,15 +275,11 @@ export function scan_i8(q: usize, qs: usize, qn2: usize, nq: i32, g: usize, gs: 
           const r0 = g + <usize>j * row, r1 = r0 + row, r2 = r1 + row, r3 = r2 + row;
           let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
           for (let k = 0; k < d16; k += 16) {
-            const x = v128.load(qi + <usize>k);
-            let y = v128.load(r0 + <usize>k);
-            a0 = i32x4.add(a0, i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.extmul_low_i8x16_s(x, y), i16x8.extmul_high_i8x16_s(x, y))));
-            y = v128.load(r1 + <usize>k);
-            a1 = i32x4.add(a1, i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.extmul_low_i8x16_s(x, y), i16x8.extmul_high_i8x16_s(x, y))));
-            y = v128.load(r2 + <usize>k);
-            a2 = i32x4.add(a2, i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.extmul_low_i8x16_s(x, y), i16x8.extmul_high_i8x16_s(x, y))));
-            y = v128.load(r3 + <usize>k);
-            a3 = i32x4.add(a3, i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.extmul_low_i8x16_s(x, y), i16x8.extmul_high_i8x16_s(x, y))));
+            const x0 = v128.load8x8_s(qi + <usize>k), x1 = v128.load8x8_s(qi + <usize>k, 8);
+            a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r0 + <usize>k)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r0 + <usize>k, 8))));
+            a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r1 + <usize>k)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r1 + <usize>k, 8))));
+            a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r2 + <usize>k)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r2 + <usize>k, 8))));
+            a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r3 + <usize>k)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r3 + <usize>k, 8))));
           }
           let s0 = i32x4.extract_lane(a0, 0) + i32x4.extract_lane(a0, 1) + i32x4.extract_lane(a0, 2) + i32x4.extract_lane(a0, 3);
           let s1 = i32x4.extract_lane(a1, 0) + i32x4.extract_lane(a1, 1) + i32x4.extract_lane(a1, 2) + i32x4.extract_lane(a1, 3);
