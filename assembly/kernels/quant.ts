@@ -58,6 +58,27 @@ import { l2sq_f32 } from './knn';
   }
 }
 
+/** One slicing-by-8 step of the CRC register c over the 8 bytes at p. */
+@inline function crc8(table: usize, c: u32, p: usize): u32 {
+  const lo = load<u32>(p) ^ c;
+  const hi = load<u32>(p, 4);
+  return load<u32>(table + ((<usize>(7 * 256) + <usize>(lo & 255)) << 2))
+    ^ load<u32>(table + ((<usize>(6 * 256) + <usize>((lo >> 8) & 255)) << 2))
+    ^ load<u32>(table + ((<usize>(5 * 256) + <usize>((lo >> 16) & 255)) << 2))
+    ^ load<u32>(table + ((<usize>(4 * 256) + <usize>(lo >> 24)) << 2))
+    ^ load<u32>(table + ((<usize>(3 * 256) + <usize>(hi & 255)) << 2))
+    ^ load<u32>(table + ((<usize>(2 * 256) + <usize>((hi >> 8) & 255)) << 2))
+    ^ load<u32>(table + ((<usize>(256) + <usize>((hi >> 16) & 255)) << 2))
+    ^ load<u32>(table + (<usize>(hi >> 24) << 2));
+}
+
+/** The CRC register c advanced over bytes [i, n) at p: 8 bytes a step, then byte by byte. */
+@inline function crcTail(table: usize, c: u32, p: usize, i: i32, n: i32): u32 {
+  for (; i + 8 <= n; i += 8) c = crc8(table, c, p + <usize>i);
+  for (; i < n; i++) c = load<u32>(table + (<usize>((c ^ <u32>load<u8>(p + <usize>i)) & 255) << 2)) ^ (c >> 8);
+  return c;
+}
+
 /**
  * crc32_update(table, p, n, crc): returns the CRC-32 (IEEE, zlib/PNG polynomial 0xEDB88320) of
  * the n bytes at p continued from `crc` (0 to start), as src/io/crc32.ts computes it. table:
@@ -67,22 +88,31 @@ import { l2sq_f32 } from './knn';
  * serial chain). Returns a u32; nothing is written.
  */
 export function crc32_update(table: usize, p: usize, n: i32, crc: u32): u32 {
-  let c: u32 = ~crc;
-  let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const lo = load<u32>(p + <usize>i) ^ c;
-    const hi = load<u32>(p + <usize>i + 4);
-    c = load<u32>(table + ((<usize>(7 * 256) + <usize>(lo & 255)) << 2))
-      ^ load<u32>(table + ((<usize>(6 * 256) + <usize>((lo >> 8) & 255)) << 2))
-      ^ load<u32>(table + ((<usize>(5 * 256) + <usize>((lo >> 16) & 255)) << 2))
-      ^ load<u32>(table + ((<usize>(4 * 256) + <usize>(lo >> 24)) << 2))
-      ^ load<u32>(table + ((<usize>(3 * 256) + <usize>(hi & 255)) << 2))
-      ^ load<u32>(table + ((<usize>(2 * 256) + <usize>((hi >> 8) & 255)) << 2))
-      ^ load<u32>(table + ((<usize>(256) + <usize>((hi >> 16) & 255)) << 2))
-      ^ load<u32>(table + (<usize>(hi >> 24) << 2));
+  return ~crcTail(table, ~crc, p, 0, n);
+}
+
+/**
+ * crc32_parts4(table, p, n, out): the CRC-32s (each from 0) of 4 consecutive parts of the n bytes
+ * at p: parts 0, 1, 2 of q = 8·⌊n / 32⌋ bytes each, part 3 the remaining n − 3q bytes. The four
+ * serial chains are interleaved in one loop (a single chain waits on its table loads), then part 3's
+ * extra bytes follow (8 a step, then a byte-wise tail). TypeScript joins them with crc32_combine.
+ * table as crc32_update. out: [4] u32 (output), must not overlap table or the bytes.
+ */
+export function crc32_parts4(table: usize, p: usize, n: i32, out: usize): void {
+  const q = (n >> 5) << 3;
+  const p1 = p + <usize>q, p2 = p1 + <usize>q, p3 = p2 + <usize>q;
+  let c0: u32 = ~0, c1: u32 = ~0, c2: u32 = ~0, c3: u32 = ~0;
+  for (let i = 0; i < q; i += 8) {
+    c0 = crc8(table, c0, p + <usize>i);
+    c1 = crc8(table, c1, p1 + <usize>i);
+    c2 = crc8(table, c2, p2 + <usize>i);
+    c3 = crc8(table, c3, p3 + <usize>i);
   }
-  for (; i < n; i++) c = load<u32>(table + (<usize>((c ^ <u32>load<u8>(p + <usize>i)) & 255) << 2)) ^ (c >> 8);
-  return ~c;
+  c3 = crcTail(table, c3, p3, q, n - 3 * q);
+  store<u32>(out, ~c0);
+  store<u32>(out, ~c1, 4);
+  store<u32>(out, ~c2, 8);
+  store<u32>(out, ~c3, 12);
 }
 
 /**
