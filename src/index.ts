@@ -41,3 +41,4 @@ export {
   writeGalleryStream, saveGalleryStream, readGalleryStream, readGalleryStreamAsync, crc32Fast, crc32Combine, STREAM_VERSION, SYNTHETIC,
   type GalleryStreamInfo, type StreamSummary, type FillRows, type ReadGalleryStreamOptions, type GalleryStream,
 } from './io/gallery-stream.js';
+export { exportNpy, npyHeader, type NpyExport } from './io/export-npy.js';

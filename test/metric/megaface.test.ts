@@ -11,6 +11,7 @@ import { CompactGallery, mergeTopK, planShards, recallAtK, bytesPerRow, type Top
 import { writeGalleryStream, readGalleryStream, readGalleryStreamAsync, crc32Fast, crc32Combine, saveGalleryStream } from '../../src/io/gallery-stream.js';
 import { crc32 } from '../../src/io/crc32.js';
 import { loadGallery } from '../../src/io/gallery-file.js';
+import { exportNpy } from '../../src/io/export-npy.js';
 import { Gallery } from '../../src/metric/gallery.js';
 import { Storage } from '../../src/memory.js';
 import { kernels, wasmMemory } from '../../src/wasm.js';
@@ -385,6 +386,23 @@ test('diameters and D on the sample equal Gallery (bit for bit) and a float64 br
   assert.throws(() => g.add(new Float32Array(D), ['unknown']), /CompactGallery.add: expected person names other than 'unknown'/);
   assert.throws(() => g.add(new Float32Array([NaN, ...new Array(D - 1).fill(0)]), ['x']), /CompactGallery.add: expected finite embedding values, got NaN in row 0/);
   ref.dispose();
+  g.dispose();
+});
+
+test('exportNpy: .npy files numpy reads (header dict, 64-byte alignment), rows and labels bit for bit', () => {
+  const { gallery: g } = readGalleryStream(path);
+  const e = exportNpy(join(dir, 'sample'), g, 1000);
+  const v = readFileSync(e.vectors);
+  assert.is(v.toString('latin1', 0, 6), '\x93NUMPY');
+  const hl = v.readUInt16LE(8);
+  assert.is((10 + hl) % 64, 0);
+  assert.is(v.toString('latin1', 10, 10 + hl).trim(), `{'descr': '<f4', 'fortran_order': False, 'shape': (${mf.total}, 128), }`);
+  assert.ok(v.subarray(10 + hl).equals(Buffer.from(all.buffer)), 'vectors');
+  const l = readFileSync(e.labels);
+  const ll = l.readUInt16LE(8);
+  assert.is(l.toString('latin1', 10, 10 + ll).trim(), `{'descr': '<i4', 'fortran_order': False, 'shape': (${mf.total},), }`);
+  assert.ok(l.subarray(10 + ll).equals(Buffer.from(Int32Array.from(mf.labels()).buffer)), 'labels');
+  assert.equal(JSON.parse(readFileSync(e.people, 'utf8')), mf.names());
   g.dispose();
 });
 
