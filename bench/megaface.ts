@@ -138,9 +138,24 @@ function measure(precision: Precision, buildS: number): TopK {
   const recall = recallAtK(r, exact as TopK);
   let right = 0;
   for (let i = 0; i < nBatch; i++) if (g.personOf(r.indices[i * 10]) === batchWho[i]) right++;
-  runs.push({ precision, medianMs: pct(lat, 50), p99Ms: pct(lat, 99), batchQps: nBatch / bs, recall, rank1: right / nBatch, buildS });
+  const run: Run = { precision, medianMs: pct(lat, 50), p99Ms: pct(lat, 99), batchQps: nBatch / bs, recall, rank1: right / nBatch, buildS };
+  runs.push(run);
+  show(run);
   return r;
 }
+function show(r: Run): void {
+  const target = r.precision === 'f32' ? 'targets: median ≤ 60 ms, batch ≥ 50 q/s (2 threads)'
+    : r.precision === 'i8' ? 'targets: median ≤ 25 ms (2 threads), recall@10 ≥ 0.99' : '';
+  line(`  ${r.precision}${r.precision === 'f32' ? ' exact' : ' scan 100 + exact re-rank'}`,
+    `${r.medianMs.toFixed(1)} / ${r.p99Ms.toFixed(1)} ms · ${r.batchQps.toFixed(1)} q/s`, target);
+  line(`     recall@10 vs f32 · rank-1 (${nBatch} probes)`, `${r.recall.toFixed(4)} · ${r.rank1.toFixed(4)}`, r.precision === 'f32' ? '' : `build ${r.buildS.toFixed(2)} s`);
+  Object.assign(fig, {
+    [`${r.precision}MedianMs`]: r.medianMs, [`${r.precision}P99Ms`]: r.p99Ms, [`${r.precision}BatchQps`]: r.batchQps,
+    [`${r.precision}Recall10`]: r.recall, [`${r.precision}Rank1`]: r.rank1, [`${r.precision}BuildS`]: r.buildS,
+  });
+}
+console.log('');
+line(`search (k = 10; ${nSingle} single queries, a batch of ${nBatch})`, 'single: median / p99 · batch', '');
 measure('f32', 0);
 t = now();
 g.buildCompact('i8');
@@ -161,19 +176,6 @@ if (withF16) {
   t = now();
   g.buildCompact('f16');
   measure('f16', (now() - t) / 1000);
-}
-console.log('');
-line('search (k = 10)', 'single: median / p99 · batch', '');
-for (const r of runs) {
-  const target = r.precision === 'f32' ? 'targets: median ≤ 60 ms, batch ≥ 50 q/s (2 threads)'
-    : r.precision === 'i8' ? 'targets: median ≤ 25 ms (2 threads), recall@10 ≥ 0.99' : '';
-  line(`  ${r.precision}${r.precision === 'f32' ? ' exact' : ' scan 100 + exact re-rank'}`,
-    `${r.medianMs.toFixed(1)} / ${r.p99Ms.toFixed(1)} ms · ${r.batchQps.toFixed(1)} q/s`, target);
-  line(`     recall@10 vs f32 · rank-1 (${nBatch} probes)`, `${r.recall.toFixed(4)} · ${r.rank1.toFixed(4)}`, r.precision === 'f32' ? '' : `build ${r.buildS.toFixed(2)} s`);
-  Object.assign(fig, {
-    [`${r.precision}MedianMs`]: r.medianMs, [`${r.precision}P99Ms`]: r.p99Ms, [`${r.precision}BatchQps`]: r.batchQps,
-    [`${r.precision}Recall10`]: r.recall, [`${r.precision}Rank1`]: r.rank1, [`${r.precision}BuildS`]: r.buildS,
-  });
 }
 const f32ms = runs[0].medianMs;
 line('  gallery streamed by the f32 scan', `${(storedF32 / (f32ms / 1000) / GB).toFixed(1)} GB/s`, 'memory streams 26–31 GB/s per thread (issue)');
