@@ -3,7 +3,7 @@
 // verification on View-2-style pairs of the held-out people (never seen in training).
 //
 //   npm run build && node dist/bench/lfw.js [--minutes 30] [--size 64] [--crop 0.5] [--colour]
-//     [--batch-norm] [--blocks 32,64,128] [--dim 128] [--dropout 0] [--margin 0.2] [--miner hard|semihard|all]
+//     [--batch-norm] [--flip-test] [--blocks 32,64,128] [--dim 128] [--dropout 0] [--margin 0.2] [--miner hard|semihard|all]
 //     [--hard-after F] [--lr 1e-3] [--min-lr-ratio 0.05] [--no-cosine] [--p 32 --k 4] [--aug flip,shift=4 | --no-aug]
 //     [--held-out 0.15] [--pairs-per-fold 100] [--seed 1] [--eval-every 2] [--data DIR] [--save MODEL]
 //
@@ -80,6 +80,7 @@ const cfg = {
   blocks: text('--blocks', '32,64,128').split(',').map(Number),
   dim: value('--dim', 128),
   dropout: value('--dropout', 0),
+  flipTest: flag('--flip-test'),
   margin: value('--margin', 0.2),
   miner: text('--miner', 'hard') as Miner,
   lr: value('--lr', 1e-3),
@@ -192,7 +193,7 @@ console.log(`raw pixels (${cfg.size}×${cfg.size}${cfg.colour ? '×3' : ''}, L2-
 
 // ---- Training under the time budget ----
 const net = new EmbeddingNet({
-  seed: cfg.seed, inputShape: [cfg.size, cfg.size, cfg.colour ? 3 : 1], blocks: cfg.blocks, embeddingDim: cfg.dim, batchNorm: cfg.batchNorm, dropout: cfg.dropout,
+  seed: cfg.seed, inputShape: [cfg.size, cfg.size, cfg.colour ? 3 : 1], blocks: cfg.blocks, embeddingDim: cfg.dim, batchNorm: cfg.batchNorm, dropout: cfg.dropout, flipTest: cfg.flipTest,
 });
 const opt = new Adam(net.parameters(), { lr: cfg.lr });
 const budget = cfg.minutes * 60;
