@@ -209,7 +209,6 @@ export class CompactGallery {
     if (m === 0) return;
     if (this.n + m > this.cap) this.grow(Math.max(this.n + m, 2 * this.cap));
     const n0 = this.n;
-    this.rows(0, 0); // validates liveness
     new Float32Array(wasmMemory().buffer, this.vec.ptr + n0 * d * 4, m * d).set(vectors);
     const P0 = this.names.length;
     const oldCount = new Map<number, number>();
@@ -341,33 +340,6 @@ export class CompactGallery {
       for (const s of [outD, outI, cD, cI, q8, qs, qn, scratch]) s?.dispose();
     }
     return { k: kk, queries: nq, indices, distances };
-  }
-
-  /**
-   * @internal The compact scan alone (no re-ranking): each query's `c` best rows by the compact
-   * copy's approximate squared distance, for tests and benchmarks.
-   */
-  scanCompact(queries: Float32Array, c: number, start = 0, end = this.n): { keys: Float32Array; indices: Int32Array } {
-    const d = this.dim, nq = queries.length / d;
-    const cp = this.compact;
-    if (!cp) throw rangeError(`${C}.scanCompact`, 'a compact copy', 'none', 'call buildCompact first');
-    this.checkRange(`${C}.scanCompact`, start, end, this.n);
-    checkInt(`${C}.scanCompact`, `c (1 ≤ c ≤ ${end - start})`, c, 1, end - start);
-    const q = new Storage(queries.length), oD = new Storage(nq * c), oI = new Storage(nq * c);
-    const q8 = new Storage(Math.ceil((nq * d) / 4)), qs = new Storage(nq), qn = new Storage(nq);
-    const scratch = new Storage(Math.max(4, Math.floor(4096 / d)) * d);
-    try {
-      q.f32view().set(queries);
-      if (cp.kind === 'i8') {
-        kern().quantize_i8_rows(q.ptr, d, 0, nq, q8.ptr, qs.ptr, qn.ptr);
-        kern().scan_i8(q8.ptr, qs.ptr, qn.ptr, nq, cp.data.ptr, (cp.scale as Storage).ptr, (cp.norm2 as Storage).ptr, start, end, d, c, oD.ptr, oI.ptr);
-      } else {
-        kern().scan_f16(q.ptr, nq, cp.data.ptr, start, end, d, c, scratch.ptr, oD.ptr, oI.ptr);
-      }
-      return { keys: oD.f32view().slice(), indices: oI.i32view().slice() };
-    } finally {
-      for (const s of [q, oD, oI, q8, qs, qn, scratch]) s.dispose();
-    }
   }
 
   /**
