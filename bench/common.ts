@@ -32,7 +32,11 @@ export interface BenchRow {
   key?: string;
 }
 
-export interface SuiteOptions { quick: boolean }
+export interface SuiteOptions {
+  quick: boolean;
+  /** The command line's other flags (e.g. --tfjs-cpu-train). */
+  flags?: string[];
+}
 
 /** Times fn with tinybench and returns the median milliseconds of one call. */
 export async function timeIt(name: string, fn: () => void, { quick, minTimeMs }: { quick: boolean; minTimeMs?: number }): Promise<number> {
@@ -187,8 +191,17 @@ const requireHere = createRequire(import.meta.url);
 
 export type Loaded<T> = { ok: true; mod: T; version: string } | { ok: false; error: string };
 
+/**
+ * Peers to treat as absent, from the environment: BENCH_WITHOUT=usearch,torch,… (a comma list of
+ * package names, "torch" for PyTorch): to check the "not installed" rows without uninstalling.
+ */
+export function without(name: string): boolean {
+  return (process.env.BENCH_WITHOUT ?? '').split(',').map((s) => s.trim()).includes(name);
+}
+
 /** The installed version of a package, or undefined. */
 export function packageVersion(name: string): string | undefined {
+  if (without(name)) return undefined;
   try {
     return (JSON.parse(readFileSync(`${projectRoot}node_modules/${name}/package.json`, 'utf8')) as { version?: string }).version;
   } catch {

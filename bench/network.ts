@@ -65,13 +65,20 @@ export async function suite(o: SuiteOptions): Promise<BenchRow[]> {
     peerRows.push({ name: INFER, impl, ms: t.infer_ms, rate: t.infer_ips, unit: 'images/s', threads: n, key: `infer.torch.${n}`, note: vs(me?.infer, t.infer_ips) });
   }
 
-  // TensorFlow.js, wasm and cpu backends (1 thread each).
+  // TensorFlow.js, wasm and cpu backends (1 thread each). The machine may be shared: facemetric
+  // is measured again right before them (1 thread) and their ratios use that measurement.
   const tfl = await loadTf();
-  const me1 = ours.get(1);
+  let me1 = ours.get(1);
+  if (tfl.tf) {
+    const r = await facemetricNet(o.quick);
+    me1 = r;
+    peerRows.push({ name: TRAIN, impl: 'facemetric (again, next to TF.js)', ms: r.trainMs, rate: r.train, unit: 'images/s', threads: 1, key: 'train.facemetric.1.tfjs' });
+    peerRows.push({ name: INFER, impl: 'facemetric (again, next to TF.js)', ms: r.inferMs, rate: r.infer, unit: 'images/s', threads: 1, key: 'infer.facemetric.1.tfjs' });
+  }
   for (const b of ['wasm', 'cpu'] as const) {
     const impl = `TensorFlow.js ${tfl.version} ${b}`;
     if (!tfl.tf || !tfl.backends.includes(b) || !(await useBackend(tfl.tf, b))) {
-      const why = !tfl.tf ? `not installed (${tfl.error})` : tfl.error ?? `backend ${b} did not start`;
+      const why = !tfl.tf ? tfl.error ?? 'not installed' : !tfl.backends.includes(b) ? tfl.error ?? `backend ${b} missing` : `backend ${b} did not start`;
       peerRows.push({ name: INFER, impl: `TensorFlow.js ${b}`, ms: NaN, threads: 1, note: why, key: `infer.tfjs-${b}` });
       peerRows.push({ name: TRAIN, impl: `TensorFlow.js ${b}`, ms: NaN, threads: 1, note: why, key: `train.tfjs-${b}` });
       continue;
@@ -82,13 +89,15 @@ export async function suite(o: SuiteOptions): Promise<BenchRow[]> {
     const inf = await tfInference(tfl.tf, fb, b === 'cpu' ? (o.quick ? 1 : 2) : (o.quick ? 3 : 10));
     peerRows.push({ name: INFER, impl, ms: inf.ms * (BATCH / fb), rate: inf.ips, unit: 'images/s', threads: 1, key: `infer.tfjs-${b}`,
       note: `facemetric 1 thread: ${ratio(me1?.infer, inf.ips)}${fb !== BATCH ? `; timed at batch ${fb}, ms scaled to ${BATCH}` : ''}` });
-    if (b === 'cpu' && o.quick) {
-      peerRows.push({ name: TRAIN, impl, ms: NaN, threads: 1, key: `train.tfjs-${b}`, note: 'skipped with --quick (about 30 s a step)' });
+    if (b === 'cpu' && !o.flags?.includes('--tfjs-cpu-train')) {
+      // Its conv2d backward runs at a few MFLOP/s: a step of batch 64 takes about half an hour.
+      peerRows.push({ name: TRAIN, impl, ms: NaN, threads: 1, key: `train.tfjs-${b}`,
+        note: 'not run by default: the cpu backend\'s conv2d backward is ~40× slower than its forward (2 images of layer 2: 0.55 s forward, 44 s forward + backward, measured on this machine), about half an hour per step of 64; --tfjs-cpu-train times one step at batch 4 (2×2)' });
       continue;
     }
-    const tr = await tfTrainStep(tfl.tf, b === 'cpu' ? 1 : (o.quick ? 2 : 5));
+    const tr = b === 'cpu' ? await tfTrainStep(tfl.tf, 1, { P: 2, K: 2, warmup: 0 }) : await tfTrainStep(tfl.tf, o.quick ? 2 : 5);
     peerRows.push({ name: TRAIN, impl, ms: tr.ms, rate: tr.ips, unit: 'images/s', threads: 1, key: `train.tfjs-${b}`,
-      note: tr.note ?? `facemetric 1 thread: ${ratio(me1?.train, tr.ips)}` });
+      note: tr.note ?? `facemetric 1 thread: ${ratio(me1?.train, tr.ips)}${tr.batch !== BATCH ? `; timed at batch ${tr.batch} (one step, no warm-up), ms per step of ${tr.batch}` : ''}` });
   }
   return [...rows, ...peerRows];
 }

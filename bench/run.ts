@@ -1,7 +1,9 @@
-// `npm run bench [-- --quick] [-- --only NAME[,NAME…]] [-- --out FILE] [-- --no-write]`: runs the
+// `npm run bench [-- --quick] [-- --only NAME[,NAME…]] [-- --out FILE] [-- --no-write] [-- --tfjs-cpu-train]`: runs the
 // suites, prints one table per suite and the issue-5 targets, and writes bench/RESULTS.md (a run
 // with --only writes nothing unless --out is given). Names: the suites below, or the groups
-// `kernels` (gemm, conv2d, knn, ops) and `peers` (network, tfjs-kernels, knn-peers).
+// `kernels` (gemm, conv2d, knn, ops) and `peers` (network, tfjs-kernels, knn-peers). --tfjs-cpu-train
+// also times a training step of TF.js's cpu backend (at batch 4: minutes per step). BENCH_WITHOUT=usearch,torch,…
+// in the environment treats those peers as absent.
 import { writeFileSync } from 'node:fs';
 import { projectRoot, type BenchRow, type SuiteOptions } from './common.js';
 import { machineInfo, resultsMarkdown, rowsText, targets, targetsText } from './report.js';
@@ -50,7 +52,7 @@ for (const [name, title, load] of suites) {
   let rows: BenchRow[];
   try {
     const { suite } = await load();
-    rows = await suite({ quick });
+    rows = await suite({ quick, flags: args });
   } catch (e) {
     rows = [{ name, impl: '(suite)', ms: NaN, note: `failed: ${(e as Error).message.split('\n')[0]}` }];
   }

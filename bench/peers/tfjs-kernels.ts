@@ -44,7 +44,7 @@ export async function suite(o: SuiteOptions): Promise<BenchRow[]> {
   for (const b of ['wasm', 'cpu'] as const) {
     const label = `TensorFlow.js ${tfl.version} ${b}`;
     if (!tfl.tf || !tfl.backends.includes(b) || !(await useBackend(tfl.tf, b))) {
-      const why = !tfl.tf ? `not installed (${tfl.error})` : tfl.error ?? `backend ${b} did not start`;
+      const why = !tfl.tf ? tfl.error ?? 'not installed' : !tfl.backends.includes(b) ? tfl.error ?? `backend ${b} missing` : `backend ${b} did not start`;
       rows.push({ name: `matMul ${S}³`, impl: `TensorFlow.js ${b}`, ms: NaN, threads: 1, note: why, key: `mm.tfjs-${b}` });
       for (const l of LAYERS) rows.push({ name: `conv2d ${l.name} x=[${l.x}] w=[${l.w}] forward`, impl: `TensorFlow.js ${b}`, ms: NaN, threads: 1, note: why });
       continue;

@@ -95,15 +95,15 @@ export async function tfInference(tf: Tf, batch: number, runs: number): Promise<
   return { ips: (1000 * batch) / ms, ms, batch };
 }
 
-/** One training step (forward, batch-hard loss, backward, Adam 1e-3) on 16 × 4 images. */
-export async function tfTrainStep(tf: Tf, runs: number): Promise<NetResult> {
-  const P = 16, K = 4, n = P * K;
+/** One training step (forward, batch-hard loss, backward, Adam 1e-3) on P × K images (default 16 × 4). */
+export async function tfTrainStep(tf: Tf, runs: number, { P = 16, K = 4, warmup = 1 } = {}): Promise<NetResult> {
+  const n = P * K;
   const net = makeNet(tf), x = images(tf, n), opt = tf.train.adam(1e-3);
   try {
     const ms = await medianMs(() => {
       const loss = opt.minimize(() => batchHard(tf, net.forward(x), n, K), true, net.vars);
       loss.dataSync(); loss.dispose();
-    }, runs);
+    }, runs, warmup);
     return { ips: (1000 * n) / ms, ms, batch: n };
   } catch (e) {
     return { ips: NaN, ms: NaN, batch: n, note: `cannot train: ${(e as Error).message.split('\n')[0]}` };

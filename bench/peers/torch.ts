@@ -4,13 +4,14 @@
 // interpreter; Debian's /usr/bin/python3 is tried too, where `apt-get install python3-torch`
 // puts it while a pyenv python3 may shadow it); otherwise its rows say "not installed".
 import { execFileSync } from 'node:child_process';
-import { projectRoot } from '../common.js';
+import { projectRoot, without } from '../common.js';
 
 export interface TorchThreads { train_ips: number; infer_ips: number; train_ms: number; infer_ms: number; torch_threads: number }
 export interface TorchResult { torch: string; mkldnn: boolean; batch: number; python: string; threads: Record<string, TorchThreads> }
 
 /** The first interpreter that imports torch, or undefined. */
 export function findTorchPython(): string | undefined {
+  if (without('torch')) return undefined;
   const candidates = [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
   for (const py of candidates) {
     try {
