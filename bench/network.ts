@@ -92,7 +92,7 @@ export async function suite(o: SuiteOptions): Promise<BenchRow[]> {
     if (b === 'cpu' && !o.flags?.includes('--tfjs-cpu-train')) {
       // Its conv2d backward runs at a few MFLOP/s: a step of batch 64 takes about half an hour.
       peerRows.push({ name: TRAIN, impl, ms: NaN, threads: 1, key: `train.tfjs-${b}`,
-        note: 'not run by default: the cpu backend\'s conv2d backward is ~40× slower than its forward (2 images of layer 2: 0.55 s forward, 44 s forward + backward, measured on this machine), about half an hour per step of 64; --tfjs-cpu-train times one step at batch 4 (2×2)' });
+        note: 'not run by default: the cpu backend\'s conv2d backward is ~40× slower than its forward (2 images of layer 2: 0.55 s forward, 44 s forward + backward, measured once on this machine while it was shared), about half an hour per step of 64; --tfjs-cpu-train times one step at batch 4 (2×2)' });
       continue;
     }
     const tr = b === 'cpu' ? await tfTrainStep(tfl.tf, 1, { P: 2, K: 2, warmup: 0 }) : await tfTrainStep(tfl.tf, o.quick ? 2 : 5);
