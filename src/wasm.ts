@@ -33,8 +33,14 @@ function makeImports(memory: WebAssembly.Memory): WebAssembly.Imports {
   };
 }
 
+/**
+ * A shared memory (the module is built with `--sharedMemory`), so that worker threads
+ * (src/threads.ts) can instantiate the same module on it. Its buffer is a SharedArrayBuffer:
+ * growing it does not detach the old buffer, but the old one keeps its old length, so views are
+ * rebuilt after a grow exactly as with a plain memory (compare `view.buffer !== memory.buffer`).
+ */
 function newMemory(): WebAssembly.Memory {
-  return new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES });
+  return new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
 }
 
 function adopt(memory: WebAssembly.Memory, exports: Record<string, unknown>, flavour: Engine['flavour']): void {
