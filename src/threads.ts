@@ -1,0 +1,265 @@
+// Kernels on worker threads that share the engine's WebAssembly memory.
+//
+// The memory is shared (src/wasm.ts); each worker instantiates the same compiled module on it
+// (src/threads-worker.ts), so a pointer means the same bytes on every thread. The allocator runs
+// on the main thread only: workers get pointers, sizes and per-part scratch, never allocate, and
+// only write the output range of their part. A call that is worth splitting (ops decide, by a
+// size threshold: partsFor) is cut into parts, each a call of the same kernel export on a
+// sub-range; part 0 runs on the calling thread, part i on worker i − 1. Dispatch goes through
+// a SharedArrayBuffer control block (src/threads-layout.ts), not postMessage: the calling thread
+// writes the arguments and bumps the worker's job counter, runs its own part, then waits for the
+// workers' done counters (spinning briefly, then Atomics.wait). Workers spin briefly after a
+// job before sleeping, so the next call of a training step finds them awake.
+//
+// Where it runs: Node (worker_threads; Atomics.wait is allowed on Node's main thread). In a
+// browser only when the page is cross-origin isolated (COOP: same-origin and COEP: require-corp;
+// otherwise there is no shared memory and the engine loads with an unshared one) AND the engine
+// runs in a Web Worker, because a browser's main thread may not block in Atomics.wait. Everywhere
+// else the engine runs on one thread (getThreads() is 1).
+//
+// Results: every split keeps each output element's order of additions (parts are output ranges),
+// so results are bit-identical whatever the thread count.
+import { canShareMemory, kernels, onLoad, wasmMemory, wasmModule } from './wasm.js';
+import { Storage, keep } from './memory.js';
+import { checkInt } from './errors.js';
+import { F_ARGC, F_DONE, F_ERR, F_FN, F_SEQ, MAX_ARGS, SLOT_ARGS_F64, SLOT_I32, SPIN_MAIN, type WorkerInit } from './threads-layout.js';
+
+/** Kernel exports that may run as parts on a worker. */
+const JOB_EXPORTS = [
+  'gemm_f32', 'conv2d_fwd_f32', 'conv2d_bwd_input_f32', 'conv2d_bwd_filter_part_f32', 'knn_f32', 'diameter_f32',
+] as const;
+export type JobExport = typeof JOB_EXPORTS[number];
+const JOB_INDEX = new Map<string, number>(JOB_EXPORTS.map((n, i) => [n, i]));
+
+/** Most threads setThreads accepts. */
+const MAX_THREADS = 64;
+const SET_THREADS = 'setThreads';
+
+interface WorkerHandle { terminate(): unknown }
+
+interface Pool {
+  workers: WorkerHandle[];
+  control: SharedArrayBuffer;
+  i32: Int32Array;
+  f64: Float64Array;
+  /** Last job counter posted to each worker. */
+  seq: number[];
+  /** Whether each worker has reported ready (browsers start them asynchronously). */
+  ready: boolean[];
+}
+
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+const nodeWorkers = isNode ? await import('node:worker_threads') : null;
+const nodeOs = isNode ? await import('node:os') : null;
+
+/** Whether this thread may block in Atomics.wait (not a browser's main thread). */
+function canBlock(): boolean {
+  if (isNode) return true;
+  const g = globalThis as { document?: unknown; WorkerGlobalScope?: unknown };
+  return g.document === undefined && g.WorkerGlobalScope !== undefined;
+}
+
+/** Threads this context can use at most: 1 without shared memory or where waiting is not allowed. */
+function threadLimit(): number {
+  return canShareMemory() && canBlock() && typeof Atomics !== 'undefined' ? MAX_THREADS : 1;
+}
+
+function defaultThreads(): number {
+  const env = isNode ? process.env.FACEMETRIC_THREADS : undefined;
+  if (env !== undefined && /^\d+$/.test(env) && Number(env) >= 1) return Math.min(Number(env), threadLimit());
+  let cores = 1;
+  if (nodeOs) cores = typeof nodeOs.availableParallelism === 'function' ? nodeOs.availableParallelism() : nodeOs.cpus().length;
+  else if (typeof navigator !== 'undefined') cores = navigator.hardwareConcurrency ?? 1;
+  return Math.max(1, Math.min(cores, threadLimit()));
+}
+
+let threads = defaultThreads();
+let pool: Pool | null = null;
+
+/**
+ * Sets the number of threads kernels run on (the calling thread included): 1 runs everything on
+ * the calling thread. Default: the number of cores (os.availableParallelism() in Node,
+ * navigator.hardwareConcurrency in a cross-origin isolated browser worker), or the
+ * FACEMETRIC_THREADS environment variable in Node. Where threads cannot be used (no shared
+ * memory, or a browser's main thread) the engine stays on 1 thread whatever n is. Workers start
+ * on the first call big enough to split.
+ */
+export function setThreads(n: number): void {
+  checkInt(SET_THREADS, 'n', n, 1);
+  if (n > MAX_THREADS) throw new RangeError(`${SET_THREADS}: expected n <= ${MAX_THREADS}, got ${n}`);
+  const next = Math.min(n, threadLimit());
+  if (next === threads) return;
+  threads = next;
+  stopPool();
+}
+
+/** The number of threads kernels run on (the calling thread included). */
+export function getThreads(): number {
+  return threads;
+}
+
+function stopPool(): void {
+  if (pool === null) return;
+  const p = pool;
+  pool = null;
+  for (let w = 0; w < p.workers.length; w++) {
+    const base = w * SLOT_I32;
+    p.i32[base + F_FN] = -1;
+    Atomics.store(p.i32, base + F_SEQ, ++p.seq[w]);
+    Atomics.notify(p.i32, base + F_SEQ);
+    void p.workers[w].terminate();
+  }
+}
+
+onLoad(() => { stopPool(); scratch.clear(); }); // a new engine: a new memory and module
+
+const workerUrl = new URL('./threads-worker.js', import.meta.url);
+
+function startPool(): Pool {
+  const n = threads - 1;
+  const control = new SharedArrayBuffer(n * SLOT_I32 * 4);
+  const i32 = new Int32Array(control);
+  const f64 = new Float64Array(control);
+  for (let w = 0; w < n; w++) i32[w * SLOT_I32 + F_DONE] = -1;
+  const names = [...JOB_EXPORTS];
+  const workers: WorkerHandle[] = [];
+  const memory = wasmMemory(), module = wasmModule();
+  for (let w = 0; w < n; w++) {
+    const init: WorkerInit = { module, memory, control, slot: w, names };
+    if (nodeWorkers) {
+      const worker = new nodeWorkers.Worker(workerUrl, { workerData: init });
+      worker.unref();
+      workers.push(worker);
+    } else {
+      const worker = new Worker(workerUrl, { type: 'module' });
+      worker.postMessage(init);
+      workers.push(worker);
+    }
+  }
+  const p: Pool = { workers, control, i32, f64, seq: new Array(n).fill(0), ready: new Array(n).fill(false) };
+  if (nodeWorkers) {
+    // Node starts workers on their own threads: wait for each to instantiate the module.
+    for (let w = 0; w < n; w++) {
+      const at = w * SLOT_I32 + F_DONE;
+      const deadline = Date.now() + 20000;
+      while (Atomics.load(i32, at) !== 0) {
+        if (Date.now() > deadline) {
+          pool = p;
+          stopPool();
+          throw new Error(`facemetric threads: worker ${w + 1} did not start within 20 s; call setThreads(1) to run on one thread`);
+        }
+        Atomics.wait(i32, at, -1, 100);
+      }
+      p.ready[w] = true;
+    }
+  }
+  return p;
+}
+
+/** The workers that are ready (all of them in Node; in a browser, those that have started). */
+function readyWorkers(p: Pool): number {
+  let n = 0;
+  for (let w = 0; w < p.workers.length; w++) {
+    if (!p.ready[w] && Atomics.load(p.i32, w * SLOT_I32 + F_DONE) === 0) p.ready[w] = true;
+    if (!p.ready[w]) break;
+    n++;
+  }
+  return n;
+}
+
+/**
+ * How many parts to cut a call into: `work` units, at least `minPerPart` per part, at most one
+ * part per thread. 1 means run it whole on the calling thread.
+ */
+export function partsFor(work: number, minPerPart: number): number {
+  const min = minPerPart * splitScale;
+  if (threads <= 1 || work < 2 * min) return 1;
+  return min <= 0 ? threads : Math.max(1, Math.min(threads, Math.floor(work / min)));
+}
+
+let splitScale = 1;
+
+/**
+ * Scales every op's minimum part size (tests: 0 splits every call that has at least one unit
+ * per thread, so that small, awkward sizes run split). Returns the previous scale.
+ */
+export function setSplitScale(scale: number): number {
+  const prev = splitScale;
+  splitScale = scale;
+  return prev;
+}
+
+/**
+ * Splits [0, total) into `parts` contiguous ranges whose starts are multiples of `align`
+ * (except the end), as equal as possible; returns the boundaries (parts + 1 numbers; fewer
+ * parts when total is too small).
+ */
+export function splitRange(total: number, parts: number, align = 1): number[] {
+  const units = Math.ceil(total / align);
+  const p = Math.max(1, Math.min(parts, units));
+  const bounds = [0];
+  for (let i = 1; i < p; i++) bounds.push(Math.min(total, Math.round((units * i) / p) * align));
+  bounds.push(total);
+  return bounds;
+}
+
+/**
+ * Runs the kernel export `fn` once per element of `parts` (its arguments), part 0 on the calling
+ * thread and the others on the workers, and returns when every part has run. The parts must
+ * write disjoint memory and each must have its own scratch.
+ */
+export function runParts(fn: JobExport, parts: number[][]): void {
+  const call = kernels<Record<string, (...a: number[]) => unknown>>()[fn];
+  if (parts.length > 1 && threads > 1) {
+    if (pool === null) pool = startPool();
+    const p = pool;
+    const remote = Math.min(parts.length - 1, readyWorkers(p));
+    const fi = JOB_INDEX.get(fn)!;
+    for (let w = 0; w < remote; w++) {
+      const args = parts[w + 1];
+      if (args.length > MAX_ARGS) throw new Error(`facemetric threads: ${fn} has ${args.length} arguments, a job takes at most ${MAX_ARGS}`);
+      const base = w * SLOT_I32, abase = base / 2 + SLOT_ARGS_F64;
+      p.i32[base + F_FN] = fi;
+      p.i32[base + F_ARGC] = args.length;
+      for (let i = 0; i < args.length; i++) p.f64[abase + i] = args[i];
+      Atomics.store(p.i32, base + F_SEQ, ++p.seq[w]);
+      Atomics.notify(p.i32, base + F_SEQ);
+    }
+    let failure: unknown = null;
+    try {
+      call(...parts[0]);
+      for (let i = remote + 1; i < parts.length; i++) call(...parts[i]);
+    } catch (err) {
+      failure = err;
+    }
+    let failed = -1;
+    for (let w = 0; w < remote; w++) {
+      const at = w * SLOT_I32 + F_DONE, seq = p.seq[w];
+      let d = Atomics.load(p.i32, at);
+      for (let spin = 0; d !== seq && spin < SPIN_MAIN; spin++) d = Atomics.load(p.i32, at);
+      while (d !== seq) { Atomics.wait(p.i32, at, d, 50); d = Atomics.load(p.i32, at); }
+      if (p.i32[w * SLOT_I32 + F_ERR] !== 0 && failed < 0) failed = w;
+    }
+    if (failure !== null) throw failure;
+    if (failed >= 0) throw new Error(`facemetric threads: ${fn} failed on worker ${failed + 1} (a kernel was called with arguments the TypeScript side should have refused; please report it)`);
+    return;
+  }
+  for (const args of parts) call(...args);
+}
+
+// Per-part scratch blocks, outside every scope, reused while large enough.
+const scratch = new Map<string, Array<Storage | undefined>>();
+
+/** A scratch block of at least `floats` f32 elements for part `part` of calls by `owner`. */
+export function partScratch(owner: string, part: number, floats: number): number {
+  let list = scratch.get(owner);
+  if (list === undefined) { list = []; scratch.set(owner, list); }
+  let s = list[part];
+  if (s === undefined || s.length < floats) {
+    s?.dispose();
+    list[part] = undefined;
+    s = keep(new Storage(Math.max(16, floats)));
+    list[part] = s;
+  }
+  return s.ptr;
+}
