@@ -26,7 +26,7 @@ import { F_ARGC, F_DONE, F_ERR, F_FN, F_SEQ, MAX_ARGS, SLOT_ARGS_F64, SLOT_I32, 
 
 /** Kernel exports that may run as parts on a worker. */
 const JOB_EXPORTS = [
-  'gemm_f32', 'conv2d_fwd_f32', 'conv2d_bwd_input_f32', 'conv2d_bwd_filter_part_f32', 'knn_f32', 'diameter_f32',
+  'gemm_f32', 'conv2d_fwd_f32', 'conv2d_bwd_input_f32', 'conv2d_bwd_filter_part_f32', 'knn_f32', 'diameter_f32', 'diameters_f32',
 ] as const;
 export type JobExport = typeof JOB_EXPORTS[number];
 const JOB_INDEX = new Map<string, number>(JOB_EXPORTS.map((n, i) => [n, i]));

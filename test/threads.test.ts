@@ -8,6 +8,13 @@ import { Storage, tidy } from '../src/memory.js';
 import { parameter, randn, tensor, Tensor } from '../src/tensor.js';
 import { Rng } from '../src/random.js';
 import { gemmInto } from '../src/ops/dense.js';
+import { conv2d } from '../src/ops/conv2d.js';
+import { mul, sum } from '../src/ops/elementwise.js';
+import { backward } from '../src/autograd.js';
+import { Gallery } from '../src/metric/gallery.js';
+import { EmbeddingNet } from '../src/nn/embedding-net.js';
+import { tripletLoss } from '../src/ops/triplet.js';
+import { Adam } from '../src/optim/adam.js';
 import { getThreads, runParts, setSplitScale, setThreads, splitRange, partsFor } from '../src/threads.js';
 import { setThreads as publicSetThreads, getThreads as publicGetThreads } from '../src/index.js';
 
@@ -99,6 +106,141 @@ test('gemm 256x384x512 at the default threshold (split): 1 thread = 2 threads, b
   assert.is(partsFor(256 * 384 * 512, 1 << 18), 2);
   const two = gemmCase(256, 384, 512, false, false, false, 0);
   sameBits(one, two, 'C');
+});
+
+type ConvCase = [x: number[], w: number[], stride: number, padding: 'same' | 'valid' | number, note: string];
+const convCases: ConvCase[] = [
+  [[3, 9, 7, 1], [3, 3, 1, 5], 1, 'same', 'direct fwd, dot bwd-input, direct bwd-filter'],
+  [[2, 8, 8, 32], [3, 3, 32, 9], 1, 'same', 'igemm fwd, igemm bwd-input, packed bwd-filter'],
+  [[5, 11, 13, 36], [3, 2, 36, 17], 2, 'valid', 'stride 2, packed bwd-filter, O % 8 = 1'],
+  [[3, 17, 13, 3], [5, 5, 3, 7], 3, 1, 'stride 3 > pad, dot bwd-input'],
+  [[4, 6, 5, 8], [3, 3, 8, 12], 2, 'same', 'C = 8: igemm bwd-input, direct bwd-filter'],
+  [[1, 7, 7, 40], [3, 3, 40, 4], 1, 'same', 'N = 1: fwd unsplit, bwd-filter split'],
+];
+
+function convRun([xs, ws, stride, padding]: ConvCase): Float32Array[] {
+  return tidy(() => {
+    const rng = new Rng(xs[0] * 31 + ws[3]);
+    const x = parameter(randn(xs, rng)), w = parameter(randn(ws, rng, 0.3)), b = parameter(randn([ws[3]], rng, 0.1));
+    const y = conv2d(x, w, b, { stride, padding });
+    backward(sum(mul(y, randn(y.shape, rng))));
+    const out = [y.data.slice(), x.grad!.data.slice(), w.grad!.data.slice(), b.grad!.data.slice()];
+    for (const t of [x, w, b]) t.dispose();
+    return out;
+  });
+}
+
+for (const threads of [2, 3]) {
+  for (const c of convCases) {
+    const [xs, ws, stride, padding, note] = c;
+    test(`conv2d x=[${xs}] w=[${ws}] s=${stride} pad=${padding} (${note}): y, dx, dw, db at ${threads} threads = 1 thread, bitwise`, () => {
+      const [one, many] = atBoth(() => convRun(c), threads);
+      ['y', 'dx', 'dw', 'db'].forEach((name, i) => sameBits(one[i], many[i], name));
+    });
+  }
+}
+
+function randomRows(rows: number, dim: number, seed: number, ties = false): Float32Array {
+  const rng = new Rng(seed);
+  const v = new Float32Array(rows * dim);
+  // With ties: values on a coarse grid, so that many distances are equal.
+  for (let i = 0; i < v.length; i++) v[i] = ties ? rng.int(3) : rng.normal();
+  return v;
+}
+
+type KnnCase = [n: number, dim: number, nq: number, k: number, ties: boolean];
+for (const [n, dim, nq, kk, ties] of [[1, 3, 1, 1, false], [7, 5, 1, 3, false], [37, 17, 3, 5, true], [100, 4, 9, 7, true], [257, 33, 2, 10, false], [50, 8, 1, 25, true]] as KnnCase[]) {
+  test(`kNN n=${n} dim=${dim} queries=${nq} k=${kk}${ties ? ' (tied distances)' : ''}: 2 and 3 threads = 1 thread`, () => {
+    const run = () => {
+      const g = new Gallery({ dim });
+      try {
+        g.add(randomRows(n, dim, n, ties), Array.from({ length: n }, (_, i) => `p${i % 5}`));
+        return g.search(randomRows(nq, dim, 7, ties), kk);
+      } finally {
+        g.dispose();
+      }
+    };
+    for (const threads of [2, 3]) {
+      const [one, many] = atBoth(run, threads);
+      assert.equal(many, one, `${threads} threads`);
+    }
+  });
+}
+
+test('kNN 2,000 × 64, one query and a batch of 40, at the default thresholds: 2 threads = 1 thread', () => {
+  const g = new Gallery({ dim: 64 });
+  try {
+    g.add(randomRows(2000, 64, 3), Array.from({ length: 2000 }, (_, i) => `p${i % 50}`));
+    for (const nq of [1, 40]) {
+      const q = randomRows(nq, 64, nq);
+      setThreads(1);
+      const one = g.search(q, 10);
+      setThreads(2);
+      assert.ok(partsFor(nq * 2000 * 64, 1 << 19) === 2 || nq === 1);
+      assert.equal(g.search(q, 10), one, `${nq} queries`);
+    }
+  } finally {
+    g.dispose();
+  }
+});
+
+type DiamCase = [people: number, photos: number, dim: number, ties: boolean];
+for (const [people, photos, dim, ties] of [[1, 2, 3, false], [1, 40, 5, true], [3, 17, 7, false], [9, 6, 4, true], [2, 90, 16, false]] as DiamCase[]) {
+  test(`diameters ${people} people × ${photos} photos dim=${dim}${ties ? ' (tied distances)' : ''}, added in 2 batches and after a removal: 2 and 3 threads = 1 thread`, () => {
+    const run = () => {
+      const g = new Gallery({ dim });
+      try {
+        const n = people * photos, half = Math.floor(n / 2);
+        const rows = randomRows(n, dim, people * 100 + photos, ties);
+        const labels = Array.from({ length: n }, (_, i) => `p${(i * 7) % people}`);
+        g.add(rows.subarray(0, half * dim), labels.slice(0, half));
+        const first = g.diameters();
+        g.add(rows.subarray(half * dim), labels.slice(half));
+        const second = g.diameters();
+        g.removeAt([0, Math.floor(n / 3)].filter((i) => i < n && n > 2));
+        return [first, second, g.diameters()];
+      } finally {
+        g.dispose();
+      }
+    };
+    for (const threads of [2, 3]) {
+      const [one, many] = atBoth(run, threads);
+      assert.equal(many, one, `${threads} threads`);
+    }
+  });
+}
+
+test('training steps of an embedding net (conv 8/16, dense 16, batch-hard, Adam): weights at 2 threads = 1 thread, bitwise', () => {
+  const train = () => {
+    const net = new EmbeddingNet({ inputShape: [16, 16, 1], blocks: [8, 16], embeddingDim: 16, seed: 5 });
+    const params = net.parameters();
+    const opt = new Adam(params, { lr: 1e-3 });
+    const rng = new Rng(11);
+    const x = randn([12, 16, 16, 1], rng);
+    const labels = [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3];
+    try {
+      for (let step = 0; step < 3; step++) {
+        tidy(() => {
+          opt.zeroGrad();
+          const { loss } = tripletLoss(net.forward(x), labels, { margin: 0.5, miner: 'hard' });
+          loss.backward();
+          opt.step();
+        });
+      }
+      return params.map((p) => p.data.slice());
+    } finally {
+      opt.dispose();
+      x.dispose();
+      net.dispose();
+    }
+  };
+  const [one, two] = atBoth(train);
+  one.forEach((w, i) => sameBits(w, two[i], `parameter ${i}`));
+  setThreads(1);
+  const plain = train();
+  setThreads(2);
+  const plainTwo = train();
+  one.forEach((w, i) => { sameBits(w, plain[i], `parameter ${i} (default thresholds, 1 thread)`); sameBits(w, plainTwo[i], `parameter ${i} (default thresholds, 2 threads)`); });
 });
 
 test('a trap on a worker is an Error on the calling thread, and the pool still works after', () => {
