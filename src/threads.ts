@@ -5,11 +5,12 @@
 // on the main thread only: workers get pointers, sizes and per-part scratch, never allocate, and
 // only write the output range of their part. A call that is worth splitting (ops decide, by a
 // size threshold: partsFor) is cut into parts, each a call of the same kernel export on a
-// sub-range; part 0 runs on the calling thread, part i on worker i − 1. Dispatch goes through
-// a SharedArrayBuffer control block (src/threads-layout.ts), not postMessage: the calling thread
-// writes the arguments and bumps the worker's job counter, runs its own part, then waits for the
-// workers' done counters (spinning briefly, then Atomics.wait). Workers spin briefly after a
-// job before sleeping, so the next call of a training step finds them awake.
+// sub-range of the output. Dispatch goes through a SharedArrayBuffer control block
+// (src/threads-layout.ts), not postMessage: the calling thread writes the parts' arguments and
+// bumps the workers' wake counters; then it and the workers take parts from a shared counter
+// until none is left (so a thread the OS gives less time takes fewer parts), and the calling
+// thread waits for the workers' done counters (spinning briefly, then Atomics.wait). Workers spin
+// briefly after a call before sleeping, so the next call of a training step finds them awake.
 //
 // Where it runs: Node (worker_threads; Atomics.wait is allowed on Node's main thread). In a
 // browser only when the page is cross-origin isolated (COOP: same-origin and COEP: require-corp;
@@ -22,7 +23,7 @@
 import { canShareMemory, kernels, onLoad, wasmMemory, wasmModule } from './wasm.js';
 import { Storage, keep } from './memory.js';
 import { checkInt } from './errors.js';
-import { F_ARGC, F_DONE, F_ERR, F_FN, F_SEQ, MAX_ARGS, SLOT_ARGS_F64, SLOT_I32, SPIN_MAIN, type WorkerInit } from './threads-layout.js';
+import { ARGS_PER_PART, H_ARGC, H_FN, H_NEXT, H_PARTS, MAX_PARTS, SPIN_MAIN, S_DONE, S_ERR, S_WAKE, controlBytes, partArgsAt, slotAt, type WorkerInit } from './threads-layout.js';
 
 /** Kernel exports that may run as parts on a worker. */
 const JOB_EXPORTS = [
@@ -102,11 +103,11 @@ function stopPool(): void {
   if (pool === null) return;
   const p = pool;
   pool = null;
+  p.i32[H_FN] = -1;
   for (let w = 0; w < p.workers.length; w++) {
-    const base = w * SLOT_I32;
-    p.i32[base + F_FN] = -1;
-    Atomics.store(p.i32, base + F_SEQ, ++p.seq[w]);
-    Atomics.notify(p.i32, base + F_SEQ);
+    const at = slotAt(w) + S_WAKE;
+    Atomics.store(p.i32, at, ++p.seq[w]);
+    Atomics.notify(p.i32, at);
     void p.workers[w].terminate();
   }
 }
@@ -117,15 +118,15 @@ const workerUrl = new URL('./threads-worker.js', import.meta.url);
 
 function startPool(): Pool {
   const n = threads - 1;
-  const control = new SharedArrayBuffer(n * SLOT_I32 * 4);
+  const control = new SharedArrayBuffer(controlBytes(n));
   const i32 = new Int32Array(control);
   const f64 = new Float64Array(control);
-  for (let w = 0; w < n; w++) i32[w * SLOT_I32 + F_DONE] = -1;
+  for (let w = 0; w < n; w++) i32[slotAt(w) + S_DONE] = -1;
   const names = [...JOB_EXPORTS];
   const workers: WorkerHandle[] = [];
   const memory = wasmMemory(), module = wasmModule();
   for (let w = 0; w < n; w++) {
-    const init: WorkerInit = { module, memory, control, slot: w, names };
+    const init: WorkerInit = { module, memory, control, slot: w, workers: n, names };
     if (nodeWorkers) {
       const worker = new nodeWorkers.Worker(workerUrl, { workerData: init });
       worker.unref();
@@ -140,7 +141,7 @@ function startPool(): Pool {
   if (nodeWorkers) {
     // Node starts workers on their own threads: wait for each to instantiate the module.
     for (let w = 0; w < n; w++) {
-      const at = w * SLOT_I32 + F_DONE;
+      const at = slotAt(w) + S_DONE;
       const deadline = Date.now() + 20000;
       while (Atomics.load(i32, at) !== 0) {
         if (Date.now() > deadline) {
@@ -160,7 +161,7 @@ function startPool(): Pool {
 function readyWorkers(p: Pool): number {
   let n = 0;
   for (let w = 0; w < p.workers.length; w++) {
-    if (!p.ready[w] && Atomics.load(p.i32, w * SLOT_I32 + F_DONE) === 0) p.ready[w] = true;
+    if (!p.ready[w] && Atomics.load(p.i32, slotAt(w) + S_DONE) === 0) p.ready[w] = true;
     if (!p.ready[w]) break;
     n++;
   }
@@ -168,13 +169,15 @@ function readyWorkers(p: Pool): number {
 }
 
 /**
- * How many parts to cut a call into: `work` units, at least `minPerPart` per part, at most one
- * part per thread. 1 means run it whole on the calling thread.
+ * How many parts to cut a call into: `work` units, at least `minPerPart` per part, at most
+ * `perThread` parts per thread (more parts than threads let a thread that is free take more of
+ * them, which helps when the OS gives some thread less time; it costs whatever each part
+ * repeats, e.g. packing). 1 means run it whole on the calling thread.
  */
-export function partsFor(work: number, minPerPart: number): number {
-  const min = minPerPart * splitScale;
+export function partsFor(work: number, minPerPart: number, perThread = 1): number {
+  const min = minPerPart * splitScale, most = Math.min(MAX_PARTS, threads * perThread);
   if (threads <= 1 || work < 2 * min) return 1;
-  return min <= 0 ? threads : Math.max(1, Math.min(threads, Math.floor(work / min)));
+  return min <= 0 ? most : Math.max(1, Math.min(most, Math.floor(work / min)));
 }
 
 let splitScale = 1;
@@ -204,41 +207,49 @@ export function splitRange(total: number, parts: number, align = 1): number[] {
 }
 
 /**
- * Runs the kernel export `fn` once per element of `parts` (its arguments), part 0 on the calling
- * thread and the others on the workers, and returns when every part has run. The parts must
- * write disjoint memory and each must have its own scratch.
+ * Runs the kernel export `fn` once per element of `parts` (its arguments; at most MAX_PARTS
+ * parts of ARGS_PER_PART arguments): the calling thread and the workers take parts from a shared
+ * counter until none is left; returns when every part has run. The parts must write disjoint
+ * memory and each must have its own scratch.
  */
 export function runParts(fn: JobExport, parts: number[][]): void {
   const call = kernels<Record<string, (...a: number[]) => unknown>>()[fn];
   if (parts.length > 1 && threads > 1) {
+    if (parts.length > MAX_PARTS) throw new Error(`facemetric threads: ${parts.length} parts, at most ${MAX_PARTS}`);
+    const argc = parts[0].length;
+    if (argc > ARGS_PER_PART) throw new Error(`facemetric threads: ${fn} has ${argc} arguments, a part takes at most ${ARGS_PER_PART}`);
     if (pool === null) pool = startPool();
     const p = pool;
+    const nw = p.workers.length;
     const remote = Math.min(parts.length - 1, readyWorkers(p));
-    const fi = JOB_INDEX.get(fn)!;
+    p.i32[H_FN] = JOB_INDEX.get(fn)!;
+    p.i32[H_PARTS] = parts.length;
+    p.i32[H_ARGC] = argc;
+    for (let i = 0; i < parts.length; i++) {
+      const at = partArgsAt(nw, i), args = parts[i];
+      for (let j = 0; j < argc; j++) p.f64[at + j] = args[j];
+    }
+    Atomics.store(p.i32, H_NEXT, 0);
     for (let w = 0; w < remote; w++) {
-      const args = parts[w + 1];
-      if (args.length > MAX_ARGS) throw new Error(`facemetric threads: ${fn} has ${args.length} arguments, a job takes at most ${MAX_ARGS}`);
-      const base = w * SLOT_I32, abase = base / 2 + SLOT_ARGS_F64;
-      p.i32[base + F_FN] = fi;
-      p.i32[base + F_ARGC] = args.length;
-      for (let i = 0; i < args.length; i++) p.f64[abase + i] = args[i];
-      Atomics.store(p.i32, base + F_SEQ, ++p.seq[w]);
-      Atomics.notify(p.i32, base + F_SEQ);
+      const at = slotAt(w) + S_WAKE;
+      Atomics.store(p.i32, at, ++p.seq[w]);
+      Atomics.notify(p.i32, at);
     }
     let failure: unknown = null;
-    try {
-      call(...parts[0]);
-      for (let i = remote + 1; i < parts.length; i++) call(...parts[i]);
-    } catch (err) {
-      failure = err;
+    for (let i = Atomics.add(p.i32, H_NEXT, 1); i < parts.length; i = Atomics.add(p.i32, H_NEXT, 1)) {
+      try {
+        call(...parts[i]);
+      } catch (err) {
+        failure ??= err;
+      }
     }
     let failed = -1;
     for (let w = 0; w < remote; w++) {
-      const at = w * SLOT_I32 + F_DONE, seq = p.seq[w];
+      const at = slotAt(w) + S_DONE, seq = p.seq[w];
       let d = Atomics.load(p.i32, at);
       for (let spin = 0; d !== seq && spin < SPIN_MAIN; spin++) d = Atomics.load(p.i32, at);
       while (d !== seq) { Atomics.wait(p.i32, at, d, 50); d = Atomics.load(p.i32, at); }
-      if (p.i32[w * SLOT_I32 + F_ERR] !== 0 && failed < 0) failed = w;
+      if (p.i32[slotAt(w) + S_ERR] !== 0 && failed < 0) failed = w;
     }
     if (failure !== null) throw failure;
     if (failed >= 0) throw new Error(`facemetric threads: ${fn} failed on worker ${failed + 1} (a kernel was called with arguments the TypeScript side should have refused; please report it)`);

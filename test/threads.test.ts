@@ -4,7 +4,9 @@
 // every call split, so that small and awkward sizes run split.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
 import { Storage, tidy } from '../src/memory.js';
+import { unshareMemoryImport } from '../src/wasm.js';
 import { parameter, randn, tensor, Tensor } from '../src/tensor.js';
 import { Rng } from '../src/random.js';
 import { gemmInto } from '../src/ops/dense.js';
@@ -250,12 +252,25 @@ test('a trap on a worker is an Error on the calling thread, and the pool still w
     // Part 1 reads far past the end of the memory (4 GiB − 64): a trap on the worker.
     const bad = 0xffffffc0;
     assert.throws(() => runParts('knn_f32', [[out.ptr, 0, out.ptr, 0, 0, 1, 1, out.ptr, out.ptr], [bad, 1, bad, 0, 1, 16, 1, out.ptr, out.ptr + 8]]),
-      /knn_f32 failed on worker 1/);
+      /knn_f32 failed on worker 1|memory access out of bounds/);
     const [one, two] = atBoth(() => gemmCase(33, 20, 19, false, false, false, 0));
     sameBits(one, two, 'C after a failed job');
   } finally {
     out.dispose();
   }
+});
+
+test('unshareMemoryImport: the module loads on an unshared memory (a browser page without cross-origin isolation)', () => {
+  const bytes = readFileSync(new URL('../../build/facemetric.wasm', import.meta.url));
+  const imports = (memory: WebAssembly.Memory) => ({ env: { memory, abort() {}, seed: () => 42 } });
+  const plain = () => new WebAssembly.Memory({ initial: 16, maximum: 65536 });
+  assert.throws(() => new WebAssembly.Instance(new WebAssembly.Module(bytes), imports(plain())), /memory|shared/i);
+  const memory = plain();
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(unshareMemoryImport(bytes)), imports(memory));
+  new Float32Array(memory.buffer, 1024, 5).set([1, 2, 3, 4, 5.5]);
+  assert.is((instance.exports.sum_f32 as (x: number, n: number) => number)(1024, 5), 15.5);
+  // The bytes passed in are left as they were (still a shared import).
+  assert.throws(() => new WebAssembly.Instance(new WebAssembly.Module(bytes), imports(plain())), /memory|shared/i);
 });
 
 test('restore the default thread count', () => {

@@ -302,7 +302,7 @@ export class Gallery {
    */
   private knn(q: number, nq: number, kk: number, outD: number, outI: number): void {
     const d = this.dim, n = this.n, g = this.rowsPtr();
-    const parts = partsFor(nq * n * d, KNN_MIN_PART);
+    const parts = partsFor(nq * n * d, KNN_MIN_PART, 4);
     if (parts > 1 && nq >= 4 * parts) {
       const b = splitRange(nq, parts, 4);
       const jobs: number[][] = [];
@@ -312,7 +312,7 @@ export class Gallery {
       runParts('knn_f32', jobs);
       return;
     }
-    const gparts = Math.min(parts, Math.floor(n / kk));
+    const gparts = Math.min(partsFor(nq * n * d, KNN_MIN_PART, 2), Math.floor(n / kk));
     if (gparts <= 1) {
       k().knn_f32(q, nq, g, 0, n, d, kk, outD, outI);
       return;
@@ -500,7 +500,7 @@ export class Gallery {
     const pairs = (b0: number, b1: number) => (b1 * (b1 - 1) - b0 * (b0 - 1)) / 2;
     let total = 0;
     for (const [p, from] of list) if (p.rows.length >= 2) total += pairs(Math.max(from, 1), p.rows.length) * d;
-    const parts = partsFor(total, DIAMETER_MIN_PART);
+    const parts = partsFor(total, DIAMETER_MIN_PART, 4);
     if (parts <= 1) {
       for (const [p, from] of list) this.updateDiameter(p, from);
       return;

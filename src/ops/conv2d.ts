@@ -163,7 +163,7 @@ function macs(g: Conv2dGeometry): number {
  * images; returns false (nothing done) when the call is too small to split.
  */
 function splitByImages(g: Conv2dGeometry, pass: Pass, src: number, w: number, dst: number): boolean {
-  const parts = Math.min(partsFor(macs(g), CONV_MIN_PART), g.N);
+  const parts = Math.min(partsFor(macs(g), CONV_MIN_PART, 4), g.N);
   if (parts <= 1) return false;
   const bounds = splitRange(g.N, parts);
   const srcImage = pass === Pass.Forward ? g.H * g.W * g.C : g.OH * g.OW * g.O;
@@ -182,7 +182,7 @@ function splitByImages(g: Conv2dGeometry, pass: Pass, src: number, w: number, ds
 
 /** Backward-filter over threads by blocks of dW; returns false when too small to split. */
 function splitBwdFilter(g: Conv2dGeometry, x: number, dy: number, dw: number): boolean {
-  let parts = partsFor(macs(g), CONV_MIN_PART);
+  let parts = partsFor(macs(g), CONV_MIN_PART, 2);
   if (parts <= 1) return false;
   const gp = writeGeometry(g);
   const units = k().conv2d_bwd_filter_units_f32(gp);

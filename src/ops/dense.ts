@@ -55,7 +55,7 @@ export function gemmInto(aPtr: number, lda: number, bPtr: number, ldb: number, m
   if (!Number.isInteger(ldc) || ldc < n) throw rangeError(GEMM, `ldc >= ${n} (the row width of C [m,n])`, describe(ldc));
   if (m === 0 || n === 0) return;
   const ta = transA ? 1 : 0, tb = transB ? 1 : 0, acc = accumulate ? 1 : 0;
-  const parts = partsFor(m * n * kk, GEMM_MIN_PART);
+  const parts = partsFor(m * n * kk, GEMM_MIN_PART, 2);
   if (parts === 1) {
     k().gemm_f32(aPtr, lda, bPtr, ldb, m, n, kk, ta, tb, acc, work(m, n, kk), cPtr, ldc);
     return;
