@@ -62,7 +62,8 @@ function canBlock(): boolean {
 
 /** Threads this context can use at most: 1 without shared memory or where waiting is not allowed. */
 function threadLimit(): number {
-  return canShareMemory() && canBlock() && typeof Atomics !== 'undefined' ? MAX_THREADS : 1;
+  const workers = nodeWorkers !== null || typeof Worker !== 'undefined';
+  return canShareMemory() && canBlock() && workers && typeof Atomics !== 'undefined' ? MAX_THREADS : 1;
 }
 
 function defaultThreads(): number {
