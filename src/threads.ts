@@ -28,6 +28,8 @@ import { ARGS_PER_PART, H_ARGC, H_FN, H_NEXT, H_PARTS, MAX_PARTS, SPIN_MAIN, S_D
 /** Kernel exports that may run as parts on a worker. */
 const JOB_EXPORTS = [
   'gemm_f32', 'conv2d_fwd_f32', 'conv2d_bwd_input_f32', 'conv2d_bwd_filter_part_f32', 'knn_f32', 'diameter_f32', 'diameters_f32',
+  'relu_fwd_f32', 'relu_bwd_f32', 'bias_add_f32', 'colsum_part_f32',
+  'maxpool2d_fwd_f32', 'maxpool2d_fwd_inference_f32', 'maxpool2d_bwd_f32',
 ] as const;
 export type JobExport = typeof JOB_EXPORTS[number];
 const JOB_INDEX = new Map<string, number>(JOB_EXPORTS.map((n, i) => [n, i]));
@@ -258,6 +260,27 @@ export function runParts(fn: JobExport, parts: number[][]): void {
   }
   for (const args of parts) call(...args);
 }
+
+/**
+ * Runs `fn` over [0, total) units: whole on the calling thread when the work (total · unitWork) is
+ * under two parts of minPerPart, else cut into ranges (starts multiples of `align`) spread over
+ * the threads (up to perThread parts per thread). argsFor(start, count) gives a part's arguments.
+ */
+export function runRange(fn: JobExport, total: number, unitWork: number, minPerPart: number, align: number,
+  argsFor: (start: number, count: number) => number[], perThread = 2): void {
+  const parts = Math.min(partsFor(total * unitWork, minPerPart, perThread), Math.ceil(total / align));
+  if (parts <= 1) {
+    kernels<Record<string, (...a: number[]) => unknown>>()[fn](...argsFor(0, total));
+    return;
+  }
+  const b = splitRange(total, parts, align);
+  const jobs: number[][] = [];
+  for (let i = 0; i + 1 < b.length; i++) jobs.push(argsFor(b[i], b[i + 1] - b[i]));
+  runParts(fn, jobs);
+}
+
+/** Elements a memory-bound part (element-wise, pooling, bias) must have for a call to be split. */
+export const STREAM_MIN_PART = 1 << 16;
 
 // Per-part scratch blocks, outside every scope, reused while large enough.
 const scratch = new Map<string, Array<Storage | undefined>>();

@@ -12,6 +12,10 @@ import { Rng } from '../src/random.js';
 import { gemmInto } from '../src/ops/dense.js';
 import { conv2d } from '../src/ops/conv2d.js';
 import { mul, sum } from '../src/ops/elementwise.js';
+import { relu } from '../src/ops/activation.js';
+import { maxPool2d } from '../src/ops/pool.js';
+import { dense } from '../src/ops/dense.js';
+import { noGrad } from '../src/autograd.js';
 import { backward } from '../src/autograd.js';
 import { Gallery } from '../src/metric/gallery.js';
 import { EmbeddingNet } from '../src/nn/embedding-net.js';
@@ -140,6 +144,56 @@ for (const threads of [2, 3]) {
       ['y', 'dx', 'dw', 'db'].forEach((name, i) => sameBits(one[i], many[i], name));
     });
   }
+}
+
+for (const shape of [[1], [5], [17], [3, 7, 5, 6], [1001]]) {
+  test(`relu x=[${shape}]: forward and backward at 2 threads = 1 thread, bitwise`, () => {
+    const run = () => tidy(() => {
+      const rng = new Rng(shape.length + shape[0]);
+      const x = parameter(randn(shape, rng));
+      const y = relu(x);
+      backward(sum(mul(y, randn(shape, rng))));
+      const out = [y.data.slice(), x.grad!.data.slice()];
+      x.dispose();
+      return out;
+    });
+    const [one, two] = atBoth(run);
+    sameBits(one[0], two[0], 'y');
+    sameBits(one[1], two[1], 'dx');
+  });
+}
+
+for (const [shape, size, stride, padding] of [[[3, 7, 5, 6], 2, 2, 'same'], [[5, 9, 9, 3], 3, 2, 'valid'], [[1, 4, 4, 1], 2, 1, 'valid']] as const) {
+  test(`maxPool2d x=[${shape}] k=${size} s=${stride} pad=${padding}: forward (with and without grad) and backward at 2 threads = 1 thread, bitwise`, () => {
+    const run = () => tidy(() => {
+      const rng = new Rng(shape[0] * 7 + size);
+      const x = parameter(randn([...shape], rng));
+      const y = maxPool2d(x, { size, stride, padding });
+      const yi = noGrad(() => maxPool2d(x, { size, stride, padding }));
+      backward(sum(mul(y, randn(y.shape, rng))));
+      const out = [y.data.slice(), yi.data.slice(), x.grad!.data.slice()];
+      x.dispose();
+      return out;
+    });
+    const [one, two] = atBoth(run);
+    ['y', 'y (no grad)', 'dx'].forEach((name, i) => sameBits(one[i], two[i], name));
+  });
+}
+
+for (const [rows, inF, outF] of [[1, 3, 1], [7, 5, 3], [33, 17, 37], [64, 40, 130]]) {
+  test(`dense x=[${rows},${inF}] w=[${inF},${outF}] with bias: y, dx, dw, db at 2 threads = 1 thread, bitwise`, () => {
+    const run = () => tidy(() => {
+      const rng = new Rng(rows + outF);
+      const x = parameter(randn([rows, inF], rng)), w = parameter(randn([inF, outF], rng)), b = parameter(randn([outF], rng));
+      const y = dense(x, w, b);
+      backward(sum(mul(y, randn(y.shape, rng))));
+      const out = [y.data.slice(), x.grad!.data.slice(), w.grad!.data.slice(), b.grad!.data.slice()];
+      for (const t of [x, w, b]) t.dispose();
+      return out;
+    });
+    const [one, two] = atBoth(run);
+    ['y', 'dx', 'dw', 'db'].forEach((name, i) => sameBits(one[i], two[i], name));
+  });
 }
 
 function randomRows(rows: number, dim: number, seed: number, ties = false): Float32Array {

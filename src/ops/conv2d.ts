@@ -7,6 +7,7 @@ import { describe, fmtShape, rangeError, typeError } from '../errors.js';
 import { Storage, keep } from '../memory.js';
 import { kernels, onLoad, wasmMemory } from '../wasm.js';
 import { partScratch, partsFor, runParts, splitRange } from '../threads.js';
+import { biasAdd, colsum } from './split.js';
 
 interface K {
   conv2d_geom_fields(): number;
@@ -209,7 +210,7 @@ const conv2dOp = defineOp<Attrs>({
       const [gp, ws] = prepare(g, Pass.Forward);
       k().conv2d_fwd_f32(x.ptr, w.ptr, gp, ws, y.ptr);
     }
-    if (bias) k().bias_add_f32(y.ptr, g.N * g.OH * g.OW, g.O, b.ptr, y.ptr);
+    if (bias) biasAdd(y.ptr, g.N * g.OH * g.OW, g.O, b.ptr);
     return y;
   },
   backward({ inputs: [x, w], attrs: { g, bias }, needsInputGrad }, dy) {
@@ -232,7 +233,7 @@ const conv2dOp = defineOp<Attrs>({
     }
     if (bias && needsInputGrad[2]) {
       db = new Tensor([g.O]);
-      k().colsum_f32(dy.ptr, M, g.O, 0, db.ptr);
+      colsum(dy.ptr, M, g.O, db.ptr);
     }
     return bias ? [dx, dw, db] : [dx, dw];
   },

@@ -7,6 +7,7 @@ import { Storage, keep } from '../memory.js';
 import { describe, fmtShape, rangeError, typeError } from '../errors.js';
 import { kernels, onLoad } from '../wasm.js';
 import { partScratch, partsFor, runParts, splitRange } from '../threads.js';
+import { biasAdd, colsum } from './split.js';
 
 interface K {
   gemm_f32(a: number, lda: number, b: number, ldb: number, m: number, n: number, k: number, transA: number, transB: number,
@@ -166,7 +167,7 @@ const denseOp = defineOp<undefined>({
     const [nRows, inF] = x.shape, outF = w.shape[1];
     const y = new Tensor([nRows, outF]);
     gemmInto(x.ptr, inF, w.ptr, outF, nRows, outF, inF, false, false, false, y.ptr, outF);
-    if (b !== undefined) k().bias_add_f32(y.ptr, nRows, outF, b.ptr, y.ptr);
+    if (b !== undefined) biasAdd(y.ptr, nRows, outF, b.ptr);
     return y;
   },
   backward({ inputs: [x, w, b], needsInputGrad }, dy) {
@@ -182,7 +183,7 @@ const denseOp = defineOp<undefined>({
     }
     if (b !== undefined && needsInputGrad[2]) { // db = column sums of dy
       db = new Tensor(b.shape);
-      k().colsum_f32(dy.ptr, nRows, outF, 0, db.ptr);
+      colsum(dy.ptr, nRows, outF, db.ptr);
     }
     return [dx, dw, db];
   },
