@@ -1,9 +1,9 @@
 // A kernel worker (see src/threads.ts): instantiates the engine's module on the engine's shared
-// memory and, each time the calling thread wakes it, takes parts of the posted call from the
-// shared counter until none is left. It never allocates in linear memory and never calls
-// `_start`; the module has no data segments, no mutable globals and no stack, so instantiating it
-// a second time on the same memory writes nothing there.
-import { ARGS_PER_PART, H_ARGC, H_FN, H_NEXT, H_PARTS, SPIN_WORKER, S_DONE, S_ERR, S_WAKE, partArgsAt, slotAt, type WorkerInit } from './threads-layout.js';
+// memory and, each time a call is posted, takes parts of it from the claim word until none is
+// left (src/threads-layout.ts). It never allocates in linear memory and never calls `_start`;
+// the module has no data segments, no mutable globals and no stack, so instantiating it a second
+// time on the same memory writes nothing there.
+import { ARGS_PER_PART, H_ARGC, H_ERR, H_STOP, H_WAKE, SPIN_WORKER, claimParts, partArgsAt, slotAt, type WorkerInit } from './threads-layout.js';
 
 function start(init: WorkerInit): void {
   const { module, memory, control, slot, workers, names } = init;
@@ -18,37 +18,30 @@ function start(init: WorkerInit): void {
   const fns = names.map((n) => exports[n]);
   const i32 = new Int32Array(control);
   const f64 = new Float64Array(control);
-  const base = slotAt(slot);
   const args: number[] = [];
-  let seen = Atomics.load(i32, base + S_WAKE);
-  // Ready: done = wake.
-  Atomics.store(i32, base + S_DONE, seen);
-  Atomics.notify(i32, base + S_DONE);
+  const run = (fn: number, part: number): void => {
+    const at = partArgsAt(workers, part);
+    args.length = Math.min(i32[H_ARGC], ARGS_PER_PART);
+    for (let i = 0; i < args.length; i++) args[i] = f64[at + i];
+    try {
+      fns[fn](...args);
+    } catch {
+      Atomics.store(i32, H_ERR, 1);
+    }
+  };
+  let seen = Atomics.load(i32, H_WAKE);
+  Atomics.store(i32, slotAt(slot), 1); // ready
+  Atomics.notify(i32, slotAt(slot));
   for (;;) {
-    let wake = Atomics.load(i32, base + S_WAKE);
-    for (let spin = 0; wake === seen && spin < SPIN_WORKER; spin++) wake = Atomics.load(i32, base + S_WAKE);
+    let wake = Atomics.load(i32, H_WAKE);
+    for (let spin = 0; wake === seen && spin < SPIN_WORKER; spin++) wake = Atomics.load(i32, H_WAKE);
     if (wake === seen) {
-      Atomics.wait(i32, base + S_WAKE, seen);
+      Atomics.wait(i32, H_WAKE, seen);
       continue;
     }
     seen = wake;
-    const fi = i32[H_FN];
-    if (fi < 0) return; // shut down
-    const fn = fns[fi], parts = i32[H_PARTS], argc = i32[H_ARGC];
-    args.length = Math.min(argc, ARGS_PER_PART);
-    let err = 0;
-    for (let part = Atomics.add(i32, H_NEXT, 1); part < parts; part = Atomics.add(i32, H_NEXT, 1)) {
-      const at = partArgsAt(workers, part);
-      for (let i = 0; i < args.length; i++) args[i] = f64[at + i];
-      try {
-        fn(...args);
-      } catch {
-        err = 1;
-      }
-    }
-    i32[base + S_ERR] = err;
-    Atomics.store(i32, base + S_DONE, wake);
-    Atomics.notify(i32, base + S_DONE);
+    if (Atomics.load(i32, H_STOP)) return;
+    claimParts(i32, run);
   }
 }
 

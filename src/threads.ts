@@ -23,7 +23,7 @@
 import { canShareMemory, kernels, onLoad, wasmMemory, wasmModule } from './wasm.js';
 import { Storage, keep } from './memory.js';
 import { checkInt } from './errors.js';
-import { ARGS_PER_PART, H_ARGC, H_FN, H_NEXT, H_PARTS, MAX_PARTS, SPIN_MAIN, S_DONE, S_ERR, S_WAKE, controlBytes, partArgsAt, slotAt, type WorkerInit } from './threads-layout.js';
+import { ARGS_PER_PART, H_ARGC, H_CLAIM, H_COMPLETED, H_ERR, H_FN, H_PARTS, H_STOP, H_WAKE, MAX_PARTS, PART_SPAN, SPIN_MAIN, TAG_SPAN, claimParts, controlBytes, partArgsAt, slotAt, type WorkerInit } from './threads-layout.js';
 
 /** Kernel exports that may run as parts on a worker. */
 const JOB_EXPORTS = [
@@ -45,10 +45,8 @@ interface Pool {
   control: SharedArrayBuffer;
   i32: Int32Array;
   f64: Float64Array;
-  /** Last job counter posted to each worker. */
-  seq: number[];
-  /** Whether each worker has reported ready (browsers start them asynchronously). */
-  ready: boolean[];
+  /** Tag of the last call posted. */
+  tag: number;
 }
 
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
@@ -106,13 +104,10 @@ function stopPool(): void {
   if (pool === null) return;
   const p = pool;
   pool = null;
-  p.i32[H_FN] = -1;
-  for (let w = 0; w < p.workers.length; w++) {
-    const at = slotAt(w) + S_WAKE;
-    Atomics.store(p.i32, at, ++p.seq[w]);
-    Atomics.notify(p.i32, at);
-    void p.workers[w].terminate();
-  }
+  Atomics.store(p.i32, H_STOP, 1);
+  Atomics.add(p.i32, H_WAKE, 1);
+  Atomics.notify(p.i32, H_WAKE);
+  for (const w of p.workers) void w.terminate();
 }
 
 onLoad(() => { stopPool(); scratch.clear(); }); // a new engine: a new memory and module
@@ -124,7 +119,6 @@ function startPool(): Pool {
   const control = new SharedArrayBuffer(controlBytes(n));
   const i32 = new Int32Array(control);
   const f64 = new Float64Array(control);
-  for (let w = 0; w < n; w++) i32[slotAt(w) + S_DONE] = -1;
   const names = [...JOB_EXPORTS];
   const workers: WorkerHandle[] = [];
   const memory = wasmMemory(), module = wasmModule();
@@ -135,40 +129,30 @@ function startPool(): Pool {
       worker.unref();
       workers.push(worker);
     } else {
+      // Browsers start workers asynchronously: calls run on the threads that have started.
       const worker = new Worker(workerUrl, { type: 'module' });
       worker.postMessage(init);
       workers.push(worker);
     }
   }
-  const p: Pool = { workers, control, i32, f64, seq: new Array(n).fill(0), ready: new Array(n).fill(false) };
+  const p: Pool = { workers, control, i32, f64, tag: 0 };
   if (nodeWorkers) {
-    // Node starts workers on their own threads: wait for each to instantiate the module.
+    // Node starts workers on their own threads: wait for each to instantiate the module, so
+    // that the first calls already run on every thread.
     for (let w = 0; w < n; w++) {
-      const at = slotAt(w) + S_DONE;
+      const at = slotAt(w);
       const deadline = Date.now() + 20000;
-      while (Atomics.load(i32, at) !== 0) {
+      while (Atomics.load(i32, at) !== 1) {
         if (Date.now() > deadline) {
           pool = p;
           stopPool();
           throw new Error(`facemetric threads: worker ${w + 1} did not start within 20 s; call setThreads(1) to run on one thread`);
         }
-        Atomics.wait(i32, at, -1, 100);
+        Atomics.wait(i32, at, 0, 100);
       }
-      p.ready[w] = true;
     }
   }
   return p;
-}
-
-/** The workers that are ready (all of them in Node; in a browser, those that have started). */
-function readyWorkers(p: Pool): number {
-  let n = 0;
-  for (let w = 0; w < p.workers.length; w++) {
-    if (!p.ready[w] && Atomics.load(p.i32, slotAt(w) + S_DONE) === 0) p.ready[w] = true;
-    if (!p.ready[w]) break;
-    n++;
-  }
-  return n;
 }
 
 /**
@@ -211,54 +195,56 @@ export function splitRange(total: number, parts: number, align = 1): number[] {
 
 /**
  * Runs the kernel export `fn` once per element of `parts` (its arguments; at most MAX_PARTS
- * parts of ARGS_PER_PART arguments): the calling thread and the workers take parts from a shared
- * counter until none is left; returns when every part has run. The parts must write disjoint
- * memory and each must have its own scratch.
+ * parts of ARGS_PER_PART arguments): the calling thread and the workers take parts until none is
+ * left; returns when every part has run. The parts must write disjoint memory and each must have
+ * its own scratch.
  */
 export function runParts(fn: JobExport, parts: number[][]): void {
   const call = kernels<Record<string, (...a: number[]) => unknown>>()[fn];
-  if (parts.length > 1 && threads > 1) {
-    if (parts.length > MAX_PARTS) throw new Error(`facemetric threads: ${parts.length} parts, at most ${MAX_PARTS}`);
-    const argc = parts[0].length;
-    if (argc > ARGS_PER_PART) throw new Error(`facemetric threads: ${fn} has ${argc} arguments, a part takes at most ${ARGS_PER_PART}`);
-    if (pool === null) pool = startPool();
-    const p = pool;
-    const nw = p.workers.length;
-    const remote = Math.min(parts.length - 1, readyWorkers(p));
-    p.i32[H_FN] = JOB_INDEX.get(fn)!;
-    p.i32[H_PARTS] = parts.length;
-    p.i32[H_ARGC] = argc;
-    for (let i = 0; i < parts.length; i++) {
-      const at = partArgsAt(nw, i), args = parts[i];
-      for (let j = 0; j < argc; j++) p.f64[at + j] = args[j];
-    }
-    Atomics.store(p.i32, H_NEXT, 0);
-    for (let w = 0; w < remote; w++) {
-      const at = slotAt(w) + S_WAKE;
-      Atomics.store(p.i32, at, ++p.seq[w]);
-      Atomics.notify(p.i32, at);
-    }
-    let failure: unknown = null;
-    for (let i = Atomics.add(p.i32, H_NEXT, 1); i < parts.length; i = Atomics.add(p.i32, H_NEXT, 1)) {
-      try {
-        call(...parts[i]);
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-    let failed = -1;
-    for (let w = 0; w < remote; w++) {
-      const at = slotAt(w) + S_DONE, seq = p.seq[w];
-      let d = Atomics.load(p.i32, at);
-      for (let spin = 0; d !== seq && spin < SPIN_MAIN; spin++) d = Atomics.load(p.i32, at);
-      while (d !== seq) { Atomics.wait(p.i32, at, d, 50); d = Atomics.load(p.i32, at); }
-      if (p.i32[slotAt(w) + S_ERR] !== 0 && failed < 0) failed = w;
-    }
-    if (failure !== null) throw failure;
-    if (failed >= 0) throw new Error(`facemetric threads: ${fn} failed on worker ${failed + 1} (a kernel was called with arguments the TypeScript side should have refused; please report it)`);
+  if (parts.length <= 1 || threads <= 1) {
+    for (const args of parts) call(...args);
     return;
   }
-  for (const args of parts) call(...args);
+  if (parts.length > MAX_PARTS) throw new Error(`facemetric threads: ${parts.length} parts, at most ${MAX_PARTS}`);
+  const argc = parts[0].length;
+  if (argc > ARGS_PER_PART) throw new Error(`facemetric threads: ${fn} has ${argc} arguments, a part takes at most ${ARGS_PER_PART}`);
+  if (pool === null) pool = startPool();
+  const p = pool, i32 = p.i32;
+  // Close the claim word first (a new tag, no part left), so that a worker still looking at the
+  // previous call fails its compareExchange instead of claiming a part while the table changes.
+  p.tag = (p.tag + 1) % TAG_SPAN;
+  Atomics.store(i32, H_CLAIM, p.tag * PART_SPAN + PART_SPAN - 1);
+  i32[H_FN] = JOB_INDEX.get(fn)!;
+  i32[H_PARTS] = parts.length;
+  i32[H_ARGC] = argc;
+  for (let i = 0; i < parts.length; i++) {
+    const at = partArgsAt(p.workers.length, i), args = parts[i];
+    for (let j = 0; j < argc; j++) p.f64[at + j] = args[j];
+  }
+  Atomics.store(i32, H_COMPLETED, 0);
+  Atomics.store(i32, H_ERR, 0);
+  Atomics.store(i32, H_CLAIM, p.tag * PART_SPAN);
+  Atomics.add(i32, H_WAKE, 1);
+  Atomics.notify(i32, H_WAKE);
+  let failure: unknown = null;
+  claimParts(i32, (_, part) => {
+    try {
+      call(...parts[part]);
+    } catch (err) {
+      failure ??= err;
+    }
+  });
+  // Wait for the parts the workers took (never for a worker that took none).
+  let done = Atomics.load(i32, H_COMPLETED);
+  for (let spin = 0; done < parts.length && spin < SPIN_MAIN; spin++) done = Atomics.load(i32, H_COMPLETED);
+  while (done < parts.length) {
+    Atomics.wait(i32, H_COMPLETED, done, 20);
+    done = Atomics.load(i32, H_COMPLETED);
+  }
+  if (failure !== null) throw failure;
+  if (Atomics.load(i32, H_ERR) !== 0) {
+    throw new Error(`facemetric threads: ${fn} failed on a worker thread (a kernel was called with arguments the TypeScript side should have refused; please report it)`);
+  }
 }
 
 /**
