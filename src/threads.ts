@@ -7,10 +7,10 @@
 // size threshold: partsFor) is cut into parts, each a call of the same kernel export on a
 // sub-range of the output. Dispatch goes through a SharedArrayBuffer control block
 // (src/threads-layout.ts), not postMessage: the calling thread writes the parts' arguments and
-// bumps the workers' wake counters; then it and the workers take parts from a shared counter
-// until none is left (so a thread the OS gives less time takes fewer parts), and the calling
-// thread waits for the workers' done counters (spinning briefly, then Atomics.wait). Workers spin
-// briefly after a call before sleeping, so the next call of a training step finds them awake.
+// bumps the wake counter; then it and the workers claim parts (compareExchange on a tagged claim
+// word) until none is left, so a thread the OS gives less time takes fewer parts, and the calling
+// thread waits only for the parts that were taken (spinning briefly, then Atomics.wait). Workers
+// spin briefly after a call before sleeping, so the next call of a training step finds them awake.
 //
 // Where it runs: Node (worker_threads; Atomics.wait is allowed on Node's main thread). In a
 // browser only when the page is cross-origin isolated (COOP: same-origin and COEP: require-corp;
