@@ -13,12 +13,15 @@ const INITIAL_PAGES = 16;
 
 interface Engine {
   memory: WebAssembly.Memory;
+  /** The compiled module, which worker threads instantiate on the same (shared) memory. */
+  module: WebAssembly.Module;
   exports: Record<string, unknown>;
   /** Which build was loaded. */
   flavour: 'release' | 'debug';
 }
 
 let engine: Engine | null = null;
+const isNodeRuntime = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 const loadListeners: Array<() => void> = [];
 
 function makeImports(memory: WebAssembly.Memory): WebAssembly.Imports {
@@ -33,20 +36,84 @@ function makeImports(memory: WebAssembly.Memory): WebAssembly.Imports {
   };
 }
 
-function newMemory(): WebAssembly.Memory {
-  return new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES });
+/**
+ * A shared memory (the module is built with `--sharedMemory`), so that worker threads
+ * (src/threads.ts) can instantiate the same module on it. Its buffer is a SharedArrayBuffer:
+ * growing it does not detach the old buffer, but the old one keeps its old length, so views are
+ * rebuilt after a grow exactly as with a plain memory (compare `view.buffer !== memory.buffer`).
+ */
+function newMemory(shared: boolean): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared });
 }
 
-function adopt(memory: WebAssembly.Memory, exports: Record<string, unknown>, flavour: Engine['flavour']): void {
-  engine = { memory, exports, flavour };
+/**
+ * Whether this context can share memory with worker threads: always in Node; in a browser only
+ * when the page (or the worker's page) is cross-origin isolated (COOP: same-origin and COEP:
+ * require-corp), which is what makes SharedArrayBuffer and shared WebAssembly memories available.
+ */
+export function canShareMemory(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  const g = globalThis as { crossOriginIsolated?: boolean };
+  return isNodeRuntime || g.crossOriginIsolated === true;
+}
+
+function readLeb(bytes: Uint8Array, at: number): [number, number] {
+  let v = 0, shift = 0, b: number;
+  do { b = bytes[at++]; v += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80);
+  return [v, at];
+}
+
+/**
+ * A copy of the module's bytes whose imported memory is declared unshared (limits flag 0x03 →
+ * 0x01), for a context without shared memories (a browser page that is not cross-origin
+ * isolated). The kernels use no atomics, so nothing else depends on the memory being shared.
+ */
+export function unshareMemoryImport(source: Uint8Array): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(source);
+  let at = 8;
+  while (at < bytes.length) {
+    const id = bytes[at];
+    const [size, body] = readLeb(bytes, at + 1);
+    if (id === 2) {
+      let p = body;
+      let count: number; [count, p] = readLeb(bytes, p);
+      for (let i = 0; i < count; i++) {
+        for (let s = 0; s < 2; s++) { let len: number; [len, p] = readLeb(bytes, p); p += len; }
+        const kind = bytes[p++];
+        if (kind === 0x02) { if (bytes[p] === 0x03) bytes[p] = 0x01; return bytes; }
+        if (kind === 0x00) { [, p] = readLeb(bytes, p); }
+        else if (kind === 0x01) { p++; const f = bytes[p++]; [, p] = readLeb(bytes, p); if (f & 1) [, p] = readLeb(bytes, p); }
+        else if (kind === 0x03) { p += 2; }
+        else return bytes;
+      }
+      return bytes;
+    }
+    at = body + size;
+  }
+  return bytes;
+}
+
+function adopt(memory: WebAssembly.Memory, module: WebAssembly.Module, exports: Record<string, unknown>, flavour: Engine['flavour']): void {
+  engine = { memory, module, exports, flavour };
   for (const fn of loadListeners) fn();
 }
 
-/** Loads the engine synchronously from the bytes (or compiled module) of facemetric.wasm. */
+function bytesOf(source: BufferSource): Uint8Array {
+  return source instanceof Uint8Array ? source : ArrayBuffer.isView(source)
+    ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength) : new Uint8Array(source);
+}
+
+/**
+ * Loads the engine synchronously from the bytes (or compiled module) of facemetric.wasm. Where
+ * memory cannot be shared (see canShareMemory) bytes are patched to an unshared memory; a
+ * compiled module must then have been compiled from patched bytes (unshareMemoryImport).
+ */
 export function initSync(source: BufferSource | WebAssembly.Module, flavour: Engine['flavour'] = 'release'): void {
-  const memory = newMemory();
-  const { exports } = instantiateSync(source as ArrayBuffer, makeImports(memory) as never);
-  adopt(memory, exports as unknown as Record<string, unknown>, flavour);
+  const shared = canShareMemory();
+  const input = source instanceof WebAssembly.Module || shared ? source : unshareMemoryImport(bytesOf(source));
+  const memory = newMemory(shared);
+  const { module, exports } = instantiateSync(input as ArrayBuffer, makeImports(memory) as never);
+  adopt(memory, module, exports as unknown as Record<string, unknown>, flavour);
 }
 
 /**
@@ -58,7 +125,8 @@ export async function init(source?: string | URL | Response | BufferSource): Pro
     if (engine) return;
     source = new URL('../../build/facemetric.wasm', import.meta.url);
   }
-  const memory = newMemory();
+  const shared = canShareMemory();
+  const memory = newMemory(shared);
   let input: BufferSource | Response;
   if (typeof source === 'string' || source instanceof URL) {
     const url = source instanceof URL ? source : new URL(source, import.meta.url);
@@ -71,8 +139,9 @@ export async function init(source?: string | URL | Response | BufferSource): Pro
   } else {
     input = source;
   }
-  const { exports } = await instantiate(input as never, makeImports(memory) as never);
-  adopt(memory, exports as unknown as Record<string, unknown>, 'release');
+  if (!shared) input = unshareMemoryImport(bytesOf(input instanceof Response ? await input.arrayBuffer() : input));
+  const { module, exports } = await instantiate(input as never, makeImports(memory) as never);
+  adopt(memory, module, exports as unknown as Record<string, unknown>, 'release');
 }
 
 /** True once the engine is loaded. */
@@ -90,6 +159,11 @@ function current(): Engine {
 /** The engine's memory. */
 export function wasmMemory(): WebAssembly.Memory {
   return current().memory;
+}
+
+/** The engine's compiled module (worker threads instantiate it on the same memory). */
+export function wasmModule(): WebAssembly.Module {
+  return current().module;
 }
 
 /**
@@ -111,8 +185,7 @@ export function onLoad(fn: () => void): void {
 }
 
 // Node: load the engine at import, from the build next to this package.
-const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-if (isNode) {
+if (isNodeRuntime) {
   const { readFileSync } = await import('node:fs');
   const debug = process.env.FACEMETRIC_WASM === 'debug';
   const url = new URL(debug ? '../../build/facemetric.debug.wasm' : '../../build/facemetric.wasm', import.meta.url);

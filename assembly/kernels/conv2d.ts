@@ -22,12 +22,11 @@
 // Geom), written by TypeScript. Scratch: conv2d_workspace_f32(g, pass) f32 elements at a 64-byte
 // aligned pointer; the kernels never allocate.
 //
-// Threads (a later issue): every path loops over independent output blocks and can take a range
-// of them: igemmRows(p, src, r0, r1, out) over GEMM rows (forward, backward-input),
-// directFwdRows over output rows, dotRows over phase rows, bwdfPanels over taps (rows of dW),
-// bwdfDirect's kg loop over 4-row tiles of dW. The packed filter is shared; row info, A panels,
-// tiles and padded rows would be per thread. Every output element is summed in one fixed order
-// whatever the split, so results do not depend on it.
+// Threads (src/threads.ts, src/ops/conv2d.ts): forward and backward-input split by images (each
+// thread a whole call on a sub-batch with its own geometry block and workspace); backward-filter
+// by blocks of dW through conv2d_bwd_filter_part_f32 (4-row panels of one tap on the packed path,
+// 8-column blocks on the direct path), each thread with its own workspace. Every output element
+// is summed in one fixed order whatever the split, so results do not depend on it.
 import { gemm_kernel_4x8 } from './gemm';
 import { ldf, stf, ldi, sti } from '../mem';
 
@@ -432,12 +431,14 @@ function bwdfPackedLayout(g: Geom): usize {
 }
 
 /**
- * Packed path (C % 4 = 0), taps t0 .. t1 (rows t·C .. t1·C of dW): for every pixel chunk, in
- * order, pack the chunk of dy once, then per tap its C/4 A panels (4 channels each: one vector
- * per pixel and panel), and accumulate into the dW tile dwt [K × OCP] with the micro-kernel.
+ * Packed path (C % 4 = 0), 4-row panels u0 .. u1 of dW (panel u = tap u / (C/4), channels
+ * 4·(u mod C/4) .. +3; rows 4u0 .. 4u1 of dW): for every pixel chunk, in order, pack the chunk of
+ * dy once, then per tap its A panels in the range (4 channels each: one vector per pixel and
+ * panel), and accumulate into the dW tile dwt [K × OCP] with the micro-kernel.
  */
-function bwdfPanels(x: usize, dy: usize, g: Geom, t0: i32, t1: i32, pix: usize, pb: usize, pa: usize, dwt: usize): void {
+function bwdfPanels(x: usize, dy: usize, g: Geom, u0: i32, u1: i32, pix: usize, pb: usize, pa: usize, dwt: usize): void {
   const C = g.C, W = g.W, H = g.H, KW = g.KW, O = g.O, CB = C >> 2;
+  const t0 = u0 / CB, t1 = (u1 + CB - 1) / CB;
   const ocp = up(O, 8), NP = ocp >> 3;
   const M = g.N * g.OH * g.OW;
   const per = g.OH * g.OW, img = H * W * C;
@@ -473,19 +474,20 @@ function bwdfPanels(x: usize, dy: usize, g: Geom, t0: i32, t1: i32, pix: usize, 
       }
     }
     for (let t = t0; t < t1; t++) {
-      // The C/4 panels of tap t (4 channels each): pa[(cb·kc + m)·4 + i] = x at pixel m, channel 4cb + i.
+      // The panels cb0 .. cb1 of tap t (4 channels each): pa[(cb·kc + m)·4 + i] = x at pixel m, channel 4cb + i.
       const kh = t / KW, kw = t - kh * KW;
+      const cb0 = max(0, u0 - t * CB), cb1 = min(CB, u1 - t * CB);
       for (let m = 0; m < kc; m++) {
         const h = ldi(pix, m * 3 + 1) + kh, w = ldi(pix, m * 3 + 2) + kw;
         const d = pa + (<usize>m << 4);
         if (<u32>h < <u32>H && <u32>w < <u32>W) {
           const s = x + (<usize>(ldi(pix, m * 3) + (h * W + w) * C) << 2);
-          for (let cb = 0; cb < CB; cb++) v128.store(d + <usize>cb * pstride, v128.load(s + (<usize>cb << 4)));
+          for (let cb = cb0; cb < cb1; cb++) v128.store(d + <usize>cb * pstride, v128.load(s + (<usize>cb << 4)));
         } else {
-          for (let cb = 0; cb < CB; cb++) v128.store(d + <usize>cb * pstride, f32x4.splat(0));
+          for (let cb = cb0; cb < cb1; cb++) v128.store(d + <usize>cb * pstride, f32x4.splat(0));
         }
       }
-      for (let cb = 0; cb < CB; cb++) {
+      for (let cb = cb0; cb < cb1; cb++) {
         const k0 = t * C + (cb << 2);
         for (let jp = 0; jp < NP; jp++) {
           gemm_kernel_4x8(kc, pa + <usize>cb * pstride, pb + ((<usize>jp * kc) << 5), dwt + (<usize>((k0 * ocp) + (jp << 3)) << 2), ocp, <i32>(m0 > 0));
@@ -507,9 +509,9 @@ function bwdfDirectLayout(g: Geom): usize {
  * Direct path, without A packing: strips of R output rows. The input rows a strip reads are
  * copied once, padded, and its dy rows once (a sequential read); each 4 (kh, kw, c) × 8 o tile
  * of dW keeps its accumulators in registers over the strip's pixels, reading x through 4 tap
- * offsets. Tiles kg0 .. kg1 (in rows of dW, multiples of 4) are the unit a thread would take.
+ * offsets. Only the 8-column blocks u0 .. u1 of dW are computed and stored (a thread's part).
  */
-function bwdfDirect(x: usize, dy: usize, g: Geom, ws: usize, dw: usize): void {
+function bwdfDirect(x: usize, dy: usize, g: Geom, ws: usize, u0: i32, u1: i32, dw: usize): void {
   const C = g.C, KW = g.KW, K = g.KH * KW * C, KP = up(K, 4), O = g.O, OP = up(O, 8), OW = g.OW, OH = g.OH;
   const sh = g.strideH;
   // Rows in 4-row tiles (K % 4 = 3 is padded to a 4-row tile; 1 or 2 rows go one by one).
@@ -530,6 +532,7 @@ function bwdfDirect(x: usize, dy: usize, g: Geom, ws: usize, dw: usize): void {
   memory.fill(dwt, 0, <usize>(KP * OP) << 2);
   const step = <usize>(g.strideW * C) << 2, rowStep = <usize>(sh * rowLen) << 2;
   const dstride = <usize>OP << 2;
+  const ob0 = u0 << 3, ob1 = min(OP, u1 << 3);
   for (let n = 0; n < g.N; n++) {
     for (let oh0 = 0; oh0 < OH; oh0 += R) {
       const rr = min(R, OH - oh0);
@@ -538,7 +541,7 @@ function bwdfDirect(x: usize, dy: usize, g: Geom, ws: usize, dw: usize): void {
       for (let kg = 0; kg < K4; kg += 4) {
         const fo = offs + (<usize>kg << 2);
         const f0 = <usize>load<i32>(fo), f1 = <usize>load<i32>(fo, 4), f2 = <usize>load<i32>(fo, 8), f3 = <usize>load<i32>(fo, 12);
-        for (let ob = 0; ob < OP; ob += 8) {
+        for (let ob = ob0; ob < ob1; ob += 8) {
           const t0 = dwt + (<usize>(kg * OP + ob) << 2), ts = <usize>OP << 2;
           const t1 = t0 + ts, t2 = t1 + ts, t3 = t2 + ts;
           let c00 = v128.load(t0), c01 = v128.load(t0, 16);
@@ -568,7 +571,7 @@ function bwdfDirect(x: usize, dy: usize, g: Geom, ws: usize, dw: usize): void {
       // The last K % 4 rows (when 1 or 2): one row × 8 channels at a time.
       for (let k = K4; k < K; k++) {
         const f = <usize>load<i32>(offs + (<usize>k << 2));
-        for (let ob = 0; ob < OP; ob += 8) {
+        for (let ob = ob0; ob < ob1; ob += 8) {
           const t = dwt + (<usize>(k * OP + ob) << 2);
           let c0 = v128.load(t), c1 = v128.load(t, 16);
           for (let r = 0; r < rr; r++) {
@@ -586,8 +589,9 @@ function bwdfDirect(x: usize, dy: usize, g: Geom, ws: usize, dw: usize): void {
       }
     }
   }
+  const o1 = min(O, ob1);
   for (let k = 0; k < K; k++) {
-    for (let o = 0; o < O; o++) stf(dw, k * O + o, ldf(dwt, k * OP + o));
+    for (let o = ob0; o < o1; o++) stf(dw, k * O + o, ldf(dwt, k * OP + o));
   }
 }
 
@@ -738,15 +742,37 @@ export function conv2d_bwd_input_f32(dy: usize, w: usize, g_: usize, ws: usize, 
  * in a fixed order (chunks of pixels, in order). dw must not overlap x, dy, g or ws.
  */
 export function conv2d_bwd_filter_f32(x: usize, dy: usize, g_: usize, ws: usize, dw: usize): void {
+  conv2d_bwd_filter_part_f32(x, dy, g_, ws, 0, conv2d_bwd_filter_units_f32(g_), dw);
+}
+
+/**
+ * conv2d_bwd_filter_units_f32(g): the number of units conv2d_bwd_filter_part_f32 splits dW into
+ * for the geometry block g: on the packed path (C % 4 = 0, C ≥ 32) the KH·KW·C/4 blocks of 4 rows
+ * of dW [KH·KW·C, O] (unit u = rows 4u .. 4u+3, one tap's 4 channels); otherwise the ⌈O/8⌉
+ * blocks of 8 columns (unit u = columns 8u .. 8u+7).
+ */
+export function conv2d_bwd_filter_units_f32(g_: usize): i32 {
   const g = changetype<Geom>(g_);
-  if (!usePackedBwdf(g)) { bwdfDirect(x, dy, g, ws, dw); return; }
-  const K = g.KH * g.KW * g.C, O = g.O, ocp = up(O, 8);
+  return usePackedBwdf(g) ? g.KH * g.KW * (g.C >> 2) : up(g.O, 8) >> 3;
+}
+
+/**
+ * conv2d_bwd_filter_part_f32(x, dy, g, ws, u0, u1, dw): conv2d_bwd_filter_f32 restricted to the
+ * units u0 .. u1 of dW (conv2d_bwd_filter_units_f32): writes only those elements of dw, each
+ * summed in exactly the order of the whole call, so parts on different threads (each with its
+ * own ws of conv2d_workspace_f32(g, 2) elements) give the whole call's bits. 0 ≤ u0 ≤ u1 ≤ units.
+ */
+export function conv2d_bwd_filter_part_f32(x: usize, dy: usize, g_: usize, ws: usize, u0: i32, u1: i32, dw: usize): void {
+  const g = changetype<Geom>(g_);
+  if (u1 <= u0) return;
+  if (!usePackedBwdf(g)) { bwdfDirect(x, dy, g, ws, u0, u1, dw); return; }
+  const O = g.O, ocp = up(O, 8);
   const pix = ws + HEAD_BYTES;
   const pb = pix + bytes64(KCF * 3);
   const pa = pb + bytes64(KCF * ocp);
   const dwt = pa + bytes64(KCF * g.C);
-  bwdfPanels(x, dy, g, 0, g.KH * g.KW, pix, pb, pa, dwt);
-  for (let k = 0; k < K; k++) {
+  bwdfPanels(x, dy, g, u0, u1, pix, pb, pa, dwt);
+  for (let k = u0 << 2; k < u1 << 2; k++) {
     for (let o = 0; o < O; o++) stf(dw, k * O + o, ldf(dwt, k * ocp + o));
   }
 }

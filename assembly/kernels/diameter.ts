@@ -69,3 +69,19 @@ export function diameter_f32(g: usize, d: i32, idx: usize, b0: i32, b1: i32, out
   sti(out, 1, ba);
   sti(out, 2, bb);
 }
+
+/**
+ * diameters_f32(g, d, idx, segs, s0, s1, out): diameter_f32 for the segments s0 .. s1 of a list,
+ * one call for many people (or many b ranges of one person), so that ranges of segments split
+ * over threads. g, d: as in diameter_f32. idx: i32 row numbers, every person's list (increasing)
+ * one after the other. segs: [· × 4] i32, segment s = [start, b0, b1, 0]: the pairs (a, b) with
+ * a < b and b0 ≤ b < b1 among the positions of the list that starts at idx[start]. out: [· × 4]
+ * (output): out[4s .. 4s+2] as diameter_f32's out for segment s (positions relative to start);
+ * out[4s+3] is not written. out must not overlap g, idx or segs.
+ */
+export function diameters_f32(g: usize, d: i32, idx: usize, segs: usize, s0: i32, s1: i32, out: usize): void {
+  for (let s = s0; s < s1; s++) {
+    const r = segs + (<usize>s << 4);
+    diameter_f32(g, d, idx + (<usize>load<i32>(r) << 2), load<i32>(r, 4), load<i32>(r, 8), out + (<usize>s << 4));
+  }
+}

@@ -127,16 +127,47 @@ export function bias_add_f32(x: usize, rows: i32, cols: i32, bias: usize, y: usi
  * (deterministic). Lanes run along j; scalar tail for cols % 4. y must not overlap x.
  */
 export function colsum_f32(x: usize, rows: i32, cols: i32, accumulate: i32, y: usize): void {
-  if (!accumulate) fill_f32(cols, 0, y);
-  let j = 0;
-  for (; j + 4 <= cols; j += 4) {
-    let s = ldv(y, j);
-    for (let i = 0; i < rows; i++) s = f32x4.add(s, ldv(x, i * cols + j));
+  colsum_part_f32(x, rows, cols, 0, cols, accumulate, y);
+}
+
+/**
+ * colsum_part_f32(x, rows, cols, c0, c1, accumulate, y): colsum_f32 for the columns c0 .. c1 only
+ * (y[c0 .. c1) written, the rest untouched), each column summed in the same order, so column
+ * ranges split over threads give the bits of one call. Blocks of up to 32 columns (8 f32x4
+ * accumulators) walk the rows once, reading each row's block contiguously; the last (c1 − c0) % 4
+ * columns are summed one by one. y must not overlap x.
+ */
+export function colsum_part_f32(x: usize, rows: i32, cols: i32, c0: i32, c1: i32, accumulate: i32, y: usize): void {
+  const row = <usize>cols << 2;
+  let j = c0;
+  for (; j + 32 <= c1; j += 32) {
+    const yj = y + (<usize>j << 2);
+    let s0 = f32x4.splat(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+    if (accumulate) {
+      s0 = v128.load(yj); s1 = v128.load(yj, 16); s2 = v128.load(yj, 32); s3 = v128.load(yj, 48);
+      s4 = v128.load(yj, 64); s5 = v128.load(yj, 80); s6 = v128.load(yj, 96); s7 = v128.load(yj, 112);
+    }
+    let p = x + (<usize>j << 2);
+    for (let i = 0; i < rows; i++) {
+      s0 = f32x4.add(s0, v128.load(p)); s1 = f32x4.add(s1, v128.load(p, 16));
+      s2 = f32x4.add(s2, v128.load(p, 32)); s3 = f32x4.add(s3, v128.load(p, 48));
+      s4 = f32x4.add(s4, v128.load(p, 64)); s5 = f32x4.add(s5, v128.load(p, 80));
+      s6 = f32x4.add(s6, v128.load(p, 96)); s7 = f32x4.add(s7, v128.load(p, 112));
+      p += row;
+    }
+    v128.store(yj, s0); v128.store(yj, s1, 16); v128.store(yj, s2, 32); v128.store(yj, s3, 48);
+    v128.store(yj, s4, 64); v128.store(yj, s5, 80); v128.store(yj, s6, 96); v128.store(yj, s7, 112);
+  }
+  for (; j + 4 <= c1; j += 4) {
+    let s = accumulate ? ldv(y, j) : f32x4.splat(0);
+    let p = x + (<usize>j << 2);
+    for (let i = 0; i < rows; i++) { s = f32x4.add(s, v128.load(p)); p += row; }
     stv(y, j, s);
   }
-  for (; j < cols; j++) {
-    let s = ldf(y, j);
-    for (let i = 0; i < rows; i++) s += ldf(x, i * cols + j);
+  for (; j < c1; j++) {
+    let s: f32 = accumulate ? ldf(y, j) : 0;
+    let p = x + (<usize>j << 2);
+    for (let i = 0; i < rows; i++) { s += load<f32>(p); p += row; }
     stf(y, j, s);
   }
 }

@@ -9,7 +9,8 @@
 // computation (sqrt of l2sq_f32), so a pair gets bit-identical distances everywhere.
 import { Tensor } from '../tensor.js';
 import { Storage, keep } from '../memory.js';
-import { kernels } from '../wasm.js';
+import { kernels, wasmMemory } from '../wasm.js';
+import { partScratch, partsFor, runParts, splitRange } from '../threads.js';
 import { checkInt, checkNumber, describe, rangeError, typeError } from '../errors.js';
 import { toRows, checkFinite, f32At, type Embeddings } from './rows.js';
 
@@ -18,6 +19,7 @@ export type { Embeddings } from './rows.js';
 interface K {
   knn_f32(q: number, nq: number, g: number, g0: number, g1: number, d: number, k: number, outD: number, outI: number): void;
   diameter_f32(g: number, d: number, idx: number, b0: number, b1: number, out: number): void;
+  diameters_f32(g: number, d: number, idx: number, segs: number, s0: number, s1: number, out: number): void;
 }
 const k = () => kernels<K>();
 
@@ -216,7 +218,7 @@ export class Gallery {
     });
     this.n += labels.length;
     // Only the pairs that involve a new photo.
-    for (const [p, old] of touched) this.updateDiameter(p, old);
+    this.updateDiameters([...touched]);
   }
 
   /** Removes every photo of `name`; returns how many. */
@@ -279,7 +281,7 @@ export class Gallery {
     try {
       for (let q0 = 0; q0 < nq; q0 += chunk) {
         const m = Math.min(chunk, nq - q0);
-        k().knn_f32(qptr + q0 * d * 4, m, this.rowsPtr(), 0, this.n, d, kk, outD.ptr, outI.ptr);
+        this.knn(qptr + q0 * d * 4, m, kk, outD.ptr, outI.ptr);
         const dv = outD.f32view(), iv = outI.i32view();
         for (let i = 0; i < m; i++) {
           const indices = Array.from(iv.subarray(i * kk, (i + 1) * kk));
@@ -291,6 +293,56 @@ export class Gallery {
       outI.dispose();
     }
     return results;
+  }
+
+  /**
+   * knn_f32 over the whole gallery, split over threads when big enough: a batch by ranges of
+   * queries; a few queries by ranges of gallery rows, each part keeping its own k nearest, merged
+   * by (distance, index) as the kernel orders them. Either way the bits of one call.
+   */
+  private knn(q: number, nq: number, kk: number, outD: number, outI: number): void {
+    const d = this.dim, n = this.n, g = this.rowsPtr();
+    const parts = partsFor(nq * n * d, KNN_MIN_PART, 4);
+    if (parts > 1 && nq >= 4 * parts) {
+      const b = splitRange(nq, parts, 4);
+      const jobs: number[][] = [];
+      for (let i = 0; i + 1 < b.length; i++) {
+        jobs.push([q + 4 * b[i] * d, b[i + 1] - b[i], g, 0, n, d, kk, outD + 4 * b[i] * kk, outI + 4 * b[i] * kk]);
+      }
+      runParts('knn_f32', jobs);
+      return;
+    }
+    const gparts = Math.min(partsFor(nq * n * d, KNN_MIN_PART, 2), Math.floor(n / kk));
+    if (gparts <= 1) {
+      k().knn_f32(q, nq, g, 0, n, d, kk, outD, outI);
+      return;
+    }
+    const b = splitRange(n, gparts);
+    const jobs: number[][] = [];
+    for (let i = 0; i + 1 < b.length; i++) {
+      jobs.push([q, nq, g, b[i], b[i + 1], d, kk, partScratch('knn-distances', i, nq * kk), partScratch('knn-indices', i, nq * kk)]);
+    }
+    runParts('knn_f32', jobs);
+    const buf = wasmMemory().buffer;
+    const pd = jobs.map((j) => new Float32Array(buf, j[7], nq * kk)), pi = jobs.map((j) => new Int32Array(buf, j[8], nq * kk));
+    const od = new Float32Array(buf, outD, nq * kk), oi = new Int32Array(buf, outI, nq * kk);
+    const head = new Array<number>(jobs.length);
+    for (let qi = 0; qi < nq; qi++) {
+      const base = qi * kk;
+      head.fill(0);
+      for (let r = 0; r < kk; r++) {
+        // The next nearest among the parts' heads; parts hold increasing row ranges, so on equal
+        // distances the earlier part has the smaller index.
+        let best = -1;
+        for (let p = 0; p < jobs.length; p++) {
+          if (head[p] >= kk) continue;
+          if (best < 0 || pd[p][base + head[p]] < pd[best][base + head[best]]) best = p;
+        }
+        od[base + r] = pd[best][base + head[best]];
+        oi[base + r] = pi[best][base + head[best]];
+        head[best]++;
+      }
+    }
   }
 
   /** @internal The first row's byte offset (rows are contiguous, dim floats each). */
@@ -437,6 +489,69 @@ export class Gallery {
     }
   }
 
+  /**
+   * updateDiameter for each (person, from), split over threads when the pairs are many: the
+   * people's b ranges are cut into segments of at most a quarter of a part's share of the work
+   * (so one large person splits too), the segments into parts of equal work, and each segment's
+   * farthest pair is folded in with the kernel's rule, which gives the same pair whatever the cut.
+   */
+  private updateDiameters(list: Array<[Person, number]>): void {
+    const d = this.dim;
+    const pairs = (b0: number, b1: number) => (b1 * (b1 - 1) - b0 * (b0 - 1)) / 2;
+    let total = 0;
+    for (const [p, from] of list) if (p.rows.length >= 2) total += pairs(Math.max(from, 1), p.rows.length) * d;
+    const parts = partsFor(total, DIAMETER_MIN_PART, 4);
+    if (parts <= 1) {
+      for (const [p, from] of list) this.updateDiameter(p, from);
+      return;
+    }
+    const cap = total / parts / 4;
+    const segs: number[] = [], owner: Person[] = [], starts: number[] = [];
+    let idxLen = 0;
+    for (const [p, from] of list) {
+      if (from === 0) { p.diam = -1; p.a = -1; p.b = -1; }
+      const m = p.rows.length;
+      if (m < 2) continue;
+      starts.push(idxLen);
+      let b0 = Math.max(from, 1);
+      while (b0 < m) {
+        // The largest b1 whose segment stays under the cap (at least one b).
+        let b1 = b0 + 1;
+        while (b1 < m && pairs(b0, b1 + 1) * d <= cap) b1++;
+        segs.push(idxLen, b0, b1, 0);
+        owner.push(p);
+        b0 = b1;
+      }
+      idxLen += m;
+    }
+    const nseg = owner.length;
+    const idx = new Storage(idxLen), seg = new Storage(nseg * 4), out = new Storage(nseg * 4);
+    try {
+      const iv = idx.i32view();
+      let at = 0;
+      for (const [p] of list) if (p.rows.length >= 2) { iv.set(p.rows, at); at += p.rows.length; }
+      seg.i32view().set(segs);
+      // Cut the segments into parts of about equal work.
+      const bounds = [0];
+      let acc = 0;
+      for (let s = 0; s < nseg && bounds.length < parts; s++) {
+        acc += pairs(segs[4 * s + 1], segs[4 * s + 2]) * d;
+        if (acc >= (total * bounds.length) / parts && s + 1 < nseg) bounds.push(s + 1);
+      }
+      bounds.push(nseg);
+      const jobs: number[][] = [];
+      for (let i = 0; i + 1 < bounds.length; i++) jobs.push([this.rowsPtr(), d, idx.ptr, seg.ptr, bounds[i], bounds[i + 1], out.ptr]);
+      runParts('diameters_f32', jobs);
+      const ov = out.f32view(), oi = out.i32view();
+      for (let s = 0; s < nseg; s++) {
+        const p = owner[s], a = oi[4 * s + 1], b = oi[4 * s + 2];
+        if (a >= 0 && beats(ov[4 * s], p.rows[a], p.rows[b], p)) { p.diam = ov[4 * s]; p.a = p.rows[a]; p.b = p.rows[b]; }
+      }
+    } finally {
+      idx.dispose(); seg.dispose(); out.dispose();
+    }
+  }
+
   private removeRows(drop: Set<number>): void {
     if (drop.size === 0) return;
     const d = this.dim;
@@ -460,9 +575,14 @@ export class Gallery {
     this.n = w;
     // People stay ordered by their first photo's row (what a toData/fromData round trip gives).
     this.persons = new Map([...this.persons].sort((x, y) => x[1].rows[0] - y[1].rows[0]));
-    for (const p of affected) this.updateDiameter(p, 0);
+    this.updateDiameters(affected.map((p) => [p, 0]));
   }
 }
+
+/** Multiply-adds (queries × rows × dim) a kNN part must have for a search to be split over threads. */
+const KNN_MIN_PART = 1 << 19;
+/** Multiply-adds (pairs × dim) a diameter part must have for an update to be split over threads. */
+const DIAMETER_MIN_PART = 1 << 19;
 
 /** The majority vote over one query's neighbours, then the distance gate. */
 function vote(r: SearchResult, threshold: number | undefined): Identification {

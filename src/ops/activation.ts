@@ -2,6 +2,7 @@
 import { defineOp } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { kernels } from '../wasm.js';
+import { STREAM_MIN_PART, runRange } from '../threads.js';
 
 interface K {
   relu_fwd_f32(x: number, n: number, y: number): void;
@@ -14,12 +15,12 @@ const reluOp = defineOp<undefined>({
   name: RELU,
   forward({ inputs: [x] }) {
     const y = new Tensor(x.shape);
-    k().relu_fwd_f32(x.ptr, x.size, y.ptr);
+    runRange('relu_fwd_f32', x.size, 1, STREAM_MIN_PART, 16, (i, n) => [x.ptr + 4 * i, n, y.ptr + 4 * i]);
     return y;
   },
   backward({ inputs: [x] }, dy) {
     const dx = new Tensor(x.shape);
-    k().relu_bwd_f32(x.ptr, dy.ptr, x.size, dx.ptr);
+    runRange('relu_bwd_f32', x.size, 1, STREAM_MIN_PART, 16, (i, n) => [x.ptr + 4 * i, dy.ptr + 4 * i, n, dx.ptr + 4 * i]);
     return [dx];
   },
 });

@@ -5,7 +5,9 @@ import { defineOp } from '../autograd.js';
 import { Tensor, type Shape } from '../tensor.js';
 import { describe, fmtShape, rangeError, typeError } from '../errors.js';
 import { Storage, keep } from '../memory.js';
-import { kernels, onLoad } from '../wasm.js';
+import { kernels, onLoad, wasmMemory } from '../wasm.js';
+import { partScratch, partsFor, runParts, splitRange } from '../threads.js';
+import { biasAdd, colsum } from './split.js';
 
 interface K {
   conv2d_geom_fields(): number;
@@ -13,6 +15,8 @@ interface K {
   conv2d_fwd_f32(x: number, w: number, g: number, ws: number, y: number): void;
   conv2d_bwd_input_f32(dy: number, w: number, g: number, ws: number, dx: number): void;
   conv2d_bwd_filter_f32(x: number, dy: number, g: number, ws: number, dw: number): void;
+  conv2d_bwd_filter_units_f32(g: number): number;
+  conv2d_bwd_filter_part_f32(x: number, dy: number, g: number, ws: number, u0: number, u1: number, dw: number): void;
   bias_add_f32(x: number, rows: number, cols: number, bias: number, y: number): void;
   colsum_f32(x: number, rows: number, cols: number, accumulate: number, y: number): void;
   fill_f32(n: number, value: number, y: number): void;
@@ -144,6 +148,56 @@ function prepare(g: Conv2dGeometry, pass: Pass): [number, number] {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Threads: forward and backward-input split by images (each part a whole call on a sub-batch,
+// with its own geometry block and scratch); backward-filter by blocks of dW
+// (conv2d_bwd_filter_part_f32). Every output element is summed in the same order as in one call.
+
+/** Multiply-adds a part must have for a conv2d call to be split over threads. */
+const CONV_MIN_PART = 1 << 19;
+
+function macs(g: Conv2dGeometry): number {
+  return g.N * g.OH * g.OW * g.KH * g.KW * g.C * g.O;
+}
+
+/**
+ * Forward (pass 0: src x, dst y) or backward-input (pass 1: src dy, dst dx) over threads by
+ * images; returns false (nothing done) when the call is too small to split.
+ */
+function splitByImages(g: Conv2dGeometry, pass: Pass, src: number, w: number, dst: number): boolean {
+  const parts = Math.min(partsFor(macs(g), CONV_MIN_PART, 4), g.N);
+  if (parts <= 1) return false;
+  const bounds = splitRange(g.N, parts);
+  const srcImage = pass === Pass.Forward ? g.H * g.W * g.C : g.OH * g.OW * g.O;
+  const dstImage = pass === Pass.Forward ? g.OH * g.OW * g.O : g.H * g.W * g.C;
+  const jobs: number[][] = [];
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const n0 = bounds[i], n = bounds[i + 1] - n0;
+    const gp = partScratch('conv2d-geometry', i, GEOM_FIELDS.length);
+    new Int32Array(wasmMemory().buffer, gp, GEOM_FIELDS.length).set(conv2dGeometryValues({ ...g, N: n }));
+    const ws = partScratch(CONV2D, i, k().conv2d_workspace_f32(gp, pass));
+    jobs.push([src + 4 * n0 * srcImage, w, gp, ws, dst + 4 * n0 * dstImage]);
+  }
+  runParts(pass === Pass.Forward ? 'conv2d_fwd_f32' : 'conv2d_bwd_input_f32', jobs);
+  return true;
+}
+
+/** Backward-filter over threads by blocks of dW; returns false when too small to split. */
+function splitBwdFilter(g: Conv2dGeometry, x: number, dy: number, dw: number): boolean {
+  let parts = partsFor(macs(g), CONV_MIN_PART, 2);
+  if (parts <= 1) return false;
+  const gp = writeGeometry(g);
+  const units = k().conv2d_bwd_filter_units_f32(gp);
+  parts = Math.min(parts, units);
+  if (parts <= 1) return false;
+  const bounds = splitRange(units, parts);
+  const size = k().conv2d_workspace_f32(gp, Pass.BackwardFilter);
+  const jobs: number[][] = [];
+  for (let i = 0; i + 1 < bounds.length; i++) jobs.push([x, dy, gp, partScratch(CONV2D, i, size), bounds[i], bounds[i + 1], dw]);
+  runParts('conv2d_bwd_filter_part_f32', jobs);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 interface Attrs { g: Conv2dGeometry; bias: boolean }
 
@@ -152,9 +206,11 @@ const conv2dOp = defineOp<Attrs>({
   forward({ inputs: [x, w, b], attrs: { g, bias } }) {
     const y = new Tensor([g.N, g.OH, g.OW, g.O]);
     if (y.size === 0) return y;
-    const [gp, ws] = prepare(g, Pass.Forward);
-    k().conv2d_fwd_f32(x.ptr, w.ptr, gp, ws, y.ptr);
-    if (bias) k().bias_add_f32(y.ptr, g.N * g.OH * g.OW, g.O, b.ptr, y.ptr);
+    if (!splitByImages(g, Pass.Forward, x.ptr, w.ptr, y.ptr)) {
+      const [gp, ws] = prepare(g, Pass.Forward);
+      k().conv2d_fwd_f32(x.ptr, w.ptr, gp, ws, y.ptr);
+    }
+    if (bias) biasAdd(y.ptr, g.N * g.OH * g.OW, g.O, b.ptr);
     return y;
   },
   backward({ inputs: [x, w], attrs: { g, bias }, needsInputGrad }, dy) {
@@ -162,7 +218,7 @@ const conv2dOp = defineOp<Attrs>({
     const M = g.N * g.OH * g.OW;
     if (needsInputGrad[0]) {
       dx = new Tensor(x.shape);
-      if (dx.size > 0) {
+      if (dx.size > 0 && !splitByImages(g, Pass.BackwardInput, dy.ptr, w.ptr, dx.ptr)) {
         const [gp, ws] = prepare(g, Pass.BackwardInput);
         k().conv2d_bwd_input_f32(dy.ptr, w.ptr, gp, ws, dx.ptr);
       }
@@ -170,14 +226,14 @@ const conv2dOp = defineOp<Attrs>({
     if (needsInputGrad[1]) {
       dw = new Tensor(w.shape);
       if (M === 0) k().fill_f32(dw.size, 0, dw.ptr);
-      else {
+      else if (!splitBwdFilter(g, x.ptr, dy.ptr, dw.ptr)) {
         const [gp, ws] = prepare(g, Pass.BackwardFilter);
         k().conv2d_bwd_filter_f32(x.ptr, dy.ptr, gp, ws, dw.ptr);
       }
     }
     if (bias && needsInputGrad[2]) {
       db = new Tensor([g.O]);
-      k().colsum_f32(dy.ptr, M, g.O, 0, db.ptr);
+      colsum(dy.ptr, M, g.O, db.ptr);
     }
     return bias ? [dx, dw, db] : [dx, dw];
   },

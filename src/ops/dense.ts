@@ -6,6 +6,8 @@ import { Tensor } from '../tensor.js';
 import { Storage, keep } from '../memory.js';
 import { describe, fmtShape, rangeError, typeError } from '../errors.js';
 import { kernels, onLoad } from '../wasm.js';
+import { partScratch, partsFor, runParts, splitRange } from '../threads.js';
+import { biasAdd, colsum } from './split.js';
 
 interface K {
   gemm_f32(a: number, lda: number, b: number, ldb: number, m: number, n: number, k: number, transA: number, transB: number,
@@ -53,8 +55,35 @@ export function gemmInto(aPtr: number, lda: number, bPtr: number, ldb: number, m
   if (!Number.isInteger(ldb) || ldb < bw) throw rangeError(GEMM, `ldb >= ${bw} (the row width of ${transB ? 'B [n,k]' : 'B [k,n]'})`, describe(ldb));
   if (!Number.isInteger(ldc) || ldc < n) throw rangeError(GEMM, `ldc >= ${n} (the row width of C [m,n])`, describe(ldc));
   if (m === 0 || n === 0) return;
-  k().gemm_f32(aPtr, lda, bPtr, ldb, m, n, kk, transA ? 1 : 0, transB ? 1 : 0, accumulate ? 1 : 0, work(m, n, kk), cPtr, ldc);
+  const ta = transA ? 1 : 0, tb = transB ? 1 : 0, acc = accumulate ? 1 : 0;
+  const parts = partsFor(m * n * kk, GEMM_MIN_PART, 2);
+  if (parts === 1) {
+    k().gemm_f32(aPtr, lda, bPtr, ldb, m, n, kk, ta, tb, acc, work(m, n, kk), cPtr, ldc);
+    return;
+  }
+  // Threads: blocks of rows of C (or of columns when C is wide), each a sub-matrix product with
+  // its own packing scratch. Every element of C is summed over k in the same order as in one call.
+  const jobs: number[][] = [];
+  if (m >= n) {
+    const b = splitRange(m, parts, 4);
+    for (let i = 0; i + 1 < b.length; i++) {
+      const r0 = b[i], rows = b[i + 1] - r0;
+      const a = aPtr + 4 * (transA ? r0 : r0 * lda);
+      jobs.push([a, lda, bPtr, ldb, rows, n, kk, ta, tb, acc, partScratch(GEMM, i, k().gemm_work_size(rows, n, kk)), cPtr + 4 * r0 * ldc, ldc]);
+    }
+  } else {
+    const b = splitRange(n, parts, 8);
+    for (let i = 0; i + 1 < b.length; i++) {
+      const c0 = b[i], cols = b[i + 1] - c0;
+      const bp = bPtr + 4 * (transB ? c0 * ldb : c0);
+      jobs.push([aPtr, lda, bp, ldb, m, cols, kk, ta, tb, acc, partScratch(GEMM, i, k().gemm_work_size(m, cols, kk)), cPtr + 4 * c0, ldc]);
+    }
+  }
+  runParts('gemm_f32', jobs);
 }
+
+/** Multiply-adds (m·n·k) a gemm part must have for a call to be split over threads. */
+const GEMM_MIN_PART = 1 << 18;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -138,7 +167,7 @@ const denseOp = defineOp<undefined>({
     const [nRows, inF] = x.shape, outF = w.shape[1];
     const y = new Tensor([nRows, outF]);
     gemmInto(x.ptr, inF, w.ptr, outF, nRows, outF, inF, false, false, false, y.ptr, outF);
-    if (b !== undefined) k().bias_add_f32(y.ptr, nRows, outF, b.ptr, y.ptr);
+    if (b !== undefined) biasAdd(y.ptr, nRows, outF, b.ptr);
     return y;
   },
   backward({ inputs: [x, w, b], needsInputGrad }, dy) {
@@ -154,7 +183,7 @@ const denseOp = defineOp<undefined>({
     }
     if (b !== undefined && needsInputGrad[2]) { // db = column sums of dy
       db = new Tensor(b.shape);
-      k().colsum_f32(dy.ptr, nRows, outF, 0, db.ptr);
+      colsum(dy.ptr, nRows, outF, db.ptr);
     }
     return [dx, dw, db];
   },

@@ -7,6 +7,7 @@ import { Tensor } from '../tensor.js';
 import { Storage } from '../memory.js';
 import { describe, checkInt, checkOption, fmtShape, rangeError, typeError } from '../errors.js';
 import { kernels } from '../wasm.js';
+import { STREAM_MIN_PART, runRange } from '../threads.js';
 
 interface K {
   maxpool2d_fwd_f32(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number,
@@ -85,12 +86,16 @@ const maxOp = defineOp<PoolAttrs, { argmax: Storage }>({
     const { inputs: [x], attrs: a } = ctx;
     const g = geometry(MAX, x, a);
     const y = new Tensor([g.n, g.oh, g.ow, g.c]);
+    const imageIn = g.h * g.w * g.c, imageOut = g.oh * g.ow * g.c;
     if (ctx.needsInputGrad[0]) {
       const argmax = new Storage(y.size);
-      k().maxpool2d_fwd_f32(x.ptr, g.n, g.h, g.w, g.c, a.kh, a.kw, a.sh, a.sw, g.padTop, g.padLeft, g.oh, g.ow, y.ptr, argmax.ptr);
+      // Threads: by images (argmax holds positions inside each image).
+      runRange('maxpool2d_fwd_f32', g.n, g.h * g.w * g.c, STREAM_MIN_PART, 1, (b, n) => [x.ptr + 4 * b * imageIn, n, g.h, g.w, g.c, a.kh, a.kw, a.sh, a.sw,
+        g.padTop, g.padLeft, g.oh, g.ow, y.ptr + 4 * b * imageOut, argmax.ptr + 4 * b * imageOut]);
       ctx.saved = { argmax };
     } else {
-      k().maxpool2d_fwd_inference_f32(x.ptr, g.n, g.h, g.w, g.c, a.kh, a.kw, a.sh, a.sw, g.padTop, g.padLeft, g.oh, g.ow, y.ptr);
+      runRange('maxpool2d_fwd_inference_f32', g.n, g.h * g.w * g.c, STREAM_MIN_PART, 1, (b, n) => [x.ptr + 4 * b * imageIn, n, g.h, g.w, g.c, a.kh, a.kw,
+        a.sh, a.sw, g.padTop, g.padLeft, g.oh, g.ow, y.ptr + 4 * b * imageOut]);
     }
     return y;
   },
@@ -98,7 +103,9 @@ const maxOp = defineOp<PoolAttrs, { argmax: Storage }>({
     argmax.check();
     const g = geometry(MAX, x, a);
     const dx = new Tensor(x.shape);
-    k().maxpool2d_bwd_f32(dy.ptr, argmax.ptr, g.n, g.h, g.w, g.c, g.oh, g.ow, dx.ptr);
+    const imageIn = g.h * g.w * g.c, imageOut = g.oh * g.ow * g.c;
+    runRange('maxpool2d_bwd_f32', g.n, imageIn, STREAM_MIN_PART, 1,
+      (b, n) => [dy.ptr + 4 * b * imageOut, argmax.ptr + 4 * b * imageOut, n, g.h, g.w, g.c, g.oh, g.ow, dx.ptr + 4 * b * imageIn]);
     return [dx];
   },
 });
