@@ -56,6 +56,8 @@ for (const [name, title, load] of suites) {
   } catch (e) {
     rows = [{ name, impl: '(suite)', ms: NaN, note: `failed: ${(e as Error).message.split('\n')[0]}` }];
   }
+  // Rows of the older suites (gemm, conv2d, knn) carry no thread count: the engine and plain JS run on one.
+  for (const r of rows) if (r.threads === undefined && !r.impl.startsWith('(')) r.threads = 1;
   sections.push([`${name}: ${title}`, rows]);
   console.log(`\n## ${name}: ${title} (${((performance.now() - s) / 1000).toFixed(0)} s)\n${rowsText(rows)}`);
 }
