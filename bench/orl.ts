@@ -153,10 +153,10 @@ const opt = cfg.weightDecay > 0 ? new AdamW(net.parameters(), { lr: cfg.lr, weig
 // Phases: with --extra, first --extra-epochs on ORL's training people plus the extra sets, then
 // --epochs on ORL's training people only (fine-tuning); otherwise the warm-up epochs with the
 // warm-up miner, then the rest. Each phase is a call of train with the same optimizer and schedule.
-const extraEpochs = extras.length ? value('--extra-epochs', 10) : 0;
+const extraEpochs = extras.length ? value('--extra-epochs', 8) : 0;
 const warm = Math.min(cfg.warmup, epochs);
 const phases = [
-  { epochs: extraEpochs, miner: text('--extra-miner', cfg.miner) as Miner, data: trainSet, what: 'with extras' },
+  { epochs: extraEpochs, miner: text('--extra-miner', 'all') as Miner, data: trainSet, what: 'with extras' },
   { epochs: warm, miner: cfg.warmupMiner, data: orlTrain, what: 'ORL' },
   { epochs: epochs - warm, miner: cfg.miner, data: orlTrain, what: 'ORL' },
 ].filter((p) => p.epochs > 0);
