@@ -378,3 +378,42 @@ export function rerank_f32(q: usize, nq: i32, g: usize, d: i32, cand: usize, c: 
     qSort(hd, hi, k);
   }
 }
+
+/**
+ * i8_bounds(x, d, r0, r1, q, scale, norm2, out): error bounds of the int8 copy of rows r0..r1−1
+ * (quantize_i8_rows), for certifying that an int8 scan's candidates hold the exact float32 top k.
+ * x: [· × d] f32 rows (row stride d), q: [· × d] i8 (row stride d bytes), scale, norm2: [·] f32.
+ * out: [2] f32 (output): out[0] = max over the rows of ‖x_r − scale_r · q_r‖ (the dequantization
+ * error, computed in f32), out[1] = max over the rows of norm2[r]; both 0 for an empty range.
+ * Lanes run along d (4 floats a step: 4 int8 values widened to int32, converted, scaled,
+ * subtracted, squared), scalar tail for d % 4. Rows are independent: ranges split over threads,
+ * each part with its own out, and the parts' maxima combined. out must not overlap the inputs.
+ */
+export function i8_bounds(x: usize, d: i32, r0: i32, r1: i32, q: usize, scale: usize, norm2: usize, out: usize): void {
+  const d4 = d & ~3;
+  let emax: f32 = 0, nmax: f32 = 0;
+  for (let r = r0; r < r1; r++) {
+    const xr = x + (<usize>r * <usize>d << 2);
+    const qr = q + <usize>r * <usize>d;
+    const s = ldf(scale, r);
+    const sv = f32x4.splat(s);
+    let acc = f32x4.splat(0);
+    let k = 0;
+    for (; k < d4; k += 4) {
+      const qi = i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(qr + <usize>k)));
+      const u = f32x4.sub(ldv(xr, k), f32x4.mul(sv, f32x4.convert_i32x4_s(qi)));
+      acc = f32x4.add(acc, f32x4.mul(u, u));
+    }
+    let e = hsum(acc);
+    for (; k < d; k++) {
+      const u = ldf(xr, k) - s * <f32>load<i8>(qr + <usize>k);
+      e += u * u;
+    }
+    e = sqrt<f32>(e);
+    if (e > emax) emax = e;
+    const n2 = ldf(norm2, r);
+    if (n2 > nmax) nmax = n2;
+  }
+  stf(out, 0, emax);
+  stf(out, 1, nmax);
+}

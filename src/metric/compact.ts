@@ -18,6 +18,7 @@ import { kernels, wasmMemory } from '../wasm.js';
 import { checkInt, checkNumber, checkOption, describe, rangeError, typeError } from '../errors.js';
 import { checkFinite } from './rows.js';
 import { UNKNOWN, type DOptions, type DResult, type Diameter } from './gallery.js';
+import { partScratch, partsFor, runParts, splitRange, type JobExport } from '../threads.js';
 
 interface K {
   knn_f32(q: number, nq: number, g: number, g0: number, g1: number, d: number, k: number, outD: number, outI: number): void;
@@ -27,6 +28,8 @@ interface K {
   scan_i8(q: number, qs: number, qn2: number, nq: number, g: number, gs: number, gn2: number, g0: number, g1: number, d: number, c: number, outD: number, outI: number): void;
   scan_f16(q: number, nq: number, h: number, g0: number, g1: number, d: number, c: number, scratch: number, outD: number, outI: number): void;
   rerank_f32(q: number, nq: number, g: number, d: number, cand: number, c: number, k: number, outD: number, outI: number): void;
+  diameters_f32(g: number, d: number, idx: number, segs: number, s0: number, s1: number, out: number): void;
+  i8_bounds(x: number, d: number, r0: number, r1: number, q: number, scale: number, norm2: number, out: number): void;
 }
 const kern = () => kernels<K>();
 
@@ -42,6 +45,8 @@ export interface TopK {
   indices: Int32Array;
   /** Euclidean distances (exact float32, whatever the precision of the scan). */
   distances: Float32Array;
+  /** With `exact` int8 searches: how many queries the int8 bound could not certify (scanned in float32). */
+  fallbacks?: number;
 }
 
 export interface CompactSearchOptions {
@@ -49,6 +54,12 @@ export interface CompactSearchOptions {
   precision?: Precision;
   /** Candidates kept by a compact scan before re-ranking (default 10·k, at most the rows searched). */
   candidates?: number;
+  /**
+   * With precision 'i8': return exactly the float32 search's lists. Each query's candidates are
+   * certified by the int8 error bound (no row outside them can be nearer than the k-th); a query
+   * that is not certified is scanned in float32. Default false.
+   */
+  exact?: boolean;
   /** Rows searched: [start, end) (default the whole gallery); a thread or a shard takes a range. */
   start?: number;
   end?: number;
@@ -81,7 +92,16 @@ export function bytesPerRow(precision: Precision, dim: number): number {
 
 const C = 'CompactGallery';
 
-interface Compact { kind: 'f16' | 'i8'; data: Storage; scale: Storage | null; norm2: Storage | null }
+interface Compact {
+  kind: 'f16' | 'i8'; data: Storage; scale: Storage | null; norm2: Storage | null;
+  /** int8 error bounds for exact searches (computed on first use, for `rows` rows). */
+  bounds: { rows: number; errG: number; normMax: number } | null;
+}
+
+/** Work (query·row·dim products) a part of a scan must have for the scan to be split over threads. */
+const SCAN_MIN_PART = 1 << 19;
+/** Work (pair·dim products) a part of the diameters must have. */
+const DIAMETER_MIN_PART = 1 << 19;
 
 export class CompactGallery {
   /** @internal Bound on the queries of one kernel call (output buffers grow with it). */
@@ -256,8 +276,8 @@ export class CompactGallery {
       this.dropCompact();
       const cap = Math.max(this.cap, 1);
       this.compact = kind === 'i8'
-        ? { kind, data: keep(new Storage(Math.ceil((cap * this.dim) / 4))), scale: keep(new Storage(cap)), norm2: keep(new Storage(cap)) }
-        : { kind, data: keep(new Storage(Math.ceil((cap * this.dim) / 2))), scale: null, norm2: null };
+        ? { kind, data: keep(new Storage(Math.ceil((cap * this.dim) / 4))), scale: keep(new Storage(cap)), norm2: keep(new Storage(cap)), bounds: null }
+        : { kind, data: keep(new Storage(Math.ceil((cap * this.dim) / 2))), scale: null, norm2: null, bounds: null };
     }
     this.encodeRows(start, end);
   }
@@ -284,12 +304,14 @@ export class CompactGallery {
     this.live('search');
     if (!(queries instanceof Float32Array)) throw typeError(where, 'queries as a Float32Array of rows of dim floats', describe(queries));
     if (queries.length === 0 || queries.length % this.dim !== 0) throw rangeError(where, `queries of n·${this.dim} floats (n ≥ 1)`, `length ${queries.length}`);
-    if (opts === null || typeof opts !== 'object') throw typeError(where, 'options { precision?, candidates?, start?, end? }', describe(opts));
+    if (opts === null || typeof opts !== 'object') throw typeError(where, 'options { precision?, candidates?, exact?, start?, end? }', describe(opts));
     const precision = checkOption(where, 'precision', opts.precision ?? 'f32', PRECISIONS);
     const start = checkInt(where, `start (0 ≤ start < size = ${this.n})`, opts.start ?? 0, 0, Math.max(this.n - 1, 0));
     const end = checkInt(where, `end (start < end ≤ size = ${this.n})`, opts.end ?? this.n, start + 1, this.n);
     const kk = checkInt(where, `k (1 ≤ k ≤ rows searched = ${end - start})`, k, 1, end - start);
     const cand = checkInt(where, `candidates (k = ${kk} ≤ candidates)`, opts.candidates ?? Math.min(10 * kk, end - start), kk);
+    if (opts.exact !== undefined && typeof opts.exact !== 'boolean') throw typeError(where, 'exact as a boolean', describe(opts.exact));
+    const exact = opts.exact === true;
     if (precision !== 'f32' && this.compact?.kind !== precision) {
       throw rangeError(where, `a ${precision} copy for precision '${precision}'`, this.compact ? `a ${this.compact.kind} copy` : 'none', `call buildCompact('${precision}') first`);
     }
@@ -298,14 +320,14 @@ export class CompactGallery {
     try {
       q.f32view().set(queries);
       checkFinite(where, 'query values', q.ptr, nq, this.dim);
-      return this.searchPtr(q.ptr, nq, kk, precision, Math.min(cand, end - start), start, end);
+      return this.searchPtr(q.ptr, nq, kk, precision, Math.min(cand, end - start), start, end, exact);
     } finally {
       q.dispose();
     }
   }
 
   /** @internal search() over queries already in the engine's memory (no checks). */
-  searchPtr(qptr: number, nq: number, kk: number, precision: Precision, cand: number, start: number, end: number): TopK {
+  searchPtr(qptr: number, nq: number, kk: number, precision: Precision, cand: number, start: number, end: number, exact = false): TopK {
     const d = this.dim;
     const indices = new Int32Array(nq * kk), distances = new Float32Array(nq * kk);
     const chunk = Math.min(nq, CompactGallery.queryChunk);
@@ -314,32 +336,170 @@ export class CompactGallery {
     const cD = precision === 'f32' ? null : new Storage(chunk * c), cI = precision === 'f32' ? null : new Storage(chunk * c);
     const q8 = precision === 'i8' ? new Storage(Math.ceil((chunk * d) / 4)) : null;
     const qs = precision === 'i8' ? new Storage(chunk) : null, qn = precision === 'i8' ? new Storage(chunk) : null;
-    const gb = Math.max(4, Math.floor(4096 / d));
-    const scratch = precision === 'f16' ? new Storage(gb * d) : null;
+    let fallbacks = 0;
     try {
       for (let q0 = 0; q0 < nq; q0 += chunk) {
         const m = Math.min(chunk, nq - q0);
         const qp = qptr + q0 * d * 4;
         if (precision === 'f32') {
-          kern().knn_f32(qp, m, this.vec.ptr, start, end, d, kk, outD.ptr, outI.ptr);
+          this.scanF32(qp, m, kk, start, end, outD.ptr, outI.ptr);
         } else {
           const cp = this.compact as Compact;
+          const g = cp.data.ptr;
+          const cdp = (cD as Storage).ptr, cip = (cI as Storage).ptr;
           if (precision === 'i8') {
-            kern().quantize_i8_rows(qp, d, 0, m, (q8 as Storage).ptr, (qs as Storage).ptr, (qn as Storage).ptr);
-            kern().scan_i8((q8 as Storage).ptr, (qs as Storage).ptr, (qn as Storage).ptr, m, cp.data.ptr, (cp.scale as Storage).ptr, (cp.norm2 as Storage).ptr,
-              start, end, d, c, (cD as Storage).ptr, (cI as Storage).ptr);
+            const q8p = (q8 as Storage).ptr, qsp = (qs as Storage).ptr, qnp = (qn as Storage).ptr;
+            const gs = (cp.scale as Storage).ptr, gn = (cp.norm2 as Storage).ptr;
+            kern().quantize_i8_rows(qp, d, 0, m, q8p, qsp, qnp);
+            this.scanSplit('scan_i8', m, start, end, c, cdp, cip,
+              (i0, n, g0, g1, oD, oI) => [q8p + i0 * d, qsp + 4 * i0, qnp + 4 * i0, n, g, gs, gn, g0, g1, d, c, oD, oI]);
           } else {
-            kern().scan_f16(qp, m, cp.data.ptr, start, end, d, c, (scratch as Storage).ptr, (cD as Storage).ptr, (cI as Storage).ptr);
+            const gb = Math.max(4, Math.floor(4096 / d));
+            this.scanSplit('scan_f16', m, start, end, c, cdp, cip,
+              (i0, n, g0, g1, oD, oI, part) => [qp + 4 * i0 * d, n, g, g0, g1, d, c, partScratch('compact-f16', part, gb * d), oD, oI]);
           }
-          kern().rerank_f32(qp, m, this.vec.ptr, d, (cI as Storage).ptr, c, kk, outD.ptr, outI.ptr);
+          this.rerank(qp, m, cip, c, kk, outD.ptr, outI.ptr);
+          if (exact && precision === 'i8' && c < end - start) {
+            fallbacks += this.certify(qp, m, kk, c, start, end, (q8 as Storage).ptr, (qs as Storage).ptr, (qn as Storage).ptr, cdp, outD.ptr, outI.ptr);
+          }
         }
         distances.set(outD.f32view().subarray(0, m * kk), q0 * kk);
         indices.set(outI.i32view().subarray(0, m * kk), q0 * kk);
       }
     } finally {
-      for (const s of [outD, outI, cD, cI, q8, qs, qn, scratch]) s?.dispose();
+      for (const s of [outD, outI, cD, cI, q8, qs, qn]) s?.dispose();
     }
-    return { k: kk, queries: nq, indices, distances };
+    const r: TopK = { k: kk, queries: nq, indices, distances };
+    if (exact && precision === 'i8') r.fallbacks = fallbacks;
+    return r;
+  }
+
+  /** knn_f32 over rows [start, end), split over threads (by queries for a batch, else by rows and merged). */
+  private scanF32(qp: number, m: number, kk: number, start: number, end: number, outD: number, outI: number): void {
+    const d = this.dim, g = this.vec.ptr;
+    this.scanSplit('knn_f32', m, start, end, kk, outD, outI, (i0, n, g0, g1, oD, oI) => [qp + 4 * i0 * d, n, g, g0, g1, d, kk, oD, oI]);
+  }
+
+  /**
+   * Runs a top-list scan kernel over m queries and rows [start, end), whole or split over threads:
+   * a batch by ranges of queries (each query's list depends on nothing else), a few queries by
+   * ranges of rows, each part keeping its own c best in per-part scratch, merged by (key, row) as
+   * the kernels order them. Either way the bits of one unsplit call. args(i0, n, g0, g1, outD,
+   * outI, part): the kernel's arguments for queries [i0, i0 + n), rows [g0, g1), output lists at
+   * outD / outI (query i0's list first).
+   */
+  private scanSplit(fn: JobExport, m: number, start: number, end: number, c: number, outD: number, outI: number,
+    args: (i0: number, n: number, g0: number, g1: number, oD: number, oI: number, part: number) => number[]): void {
+    const rows = end - start, work = m * rows * this.dim;
+    const parts = partsFor(work, SCAN_MIN_PART, 4);
+    if (parts > 1 && m >= 4 * parts) {
+      const b = splitRange(m, parts, 4);
+      const jobs: number[][] = [];
+      for (let i = 0; i + 1 < b.length; i++) jobs.push(args(b[i], b[i + 1] - b[i], start, end, outD + 4 * b[i] * c, outI + 4 * b[i] * c, i));
+      runParts(fn, jobs);
+      return;
+    }
+    const gparts = Math.min(partsFor(work, SCAN_MIN_PART, 2), Math.floor(rows / c));
+    if (gparts <= 1) {
+      (kern() as unknown as Record<string, (...a: number[]) => void>)[fn](...args(0, m, start, end, outD, outI, 0));
+      return;
+    }
+    const b = splitRange(rows, gparts);
+    const jobs: number[][] = [], pd: number[] = [], pi: number[] = [];
+    for (let i = 0; i + 1 < b.length; i++) {
+      pd.push(partScratch('compact-keys', i, m * c));
+      pi.push(partScratch('compact-rows', i, m * c));
+      jobs.push(args(0, m, start + b[i], start + b[i + 1], pd[i], pi[i], i));
+    }
+    runParts(fn, jobs);
+    const buf = wasmMemory().buffer;
+    mergeLists(pd.map((p) => new Float32Array(buf, p, m * c)), pi.map((p) => new Int32Array(buf, p, m * c)), m, c,
+      new Float32Array(buf, outD, m * c), new Int32Array(buf, outI, m * c));
+  }
+
+  /** rerank_f32 of m queries' c candidates each, split over threads by ranges of queries. */
+  private rerank(qp: number, m: number, cand: number, c: number, kk: number, outD: number, outI: number): void {
+    const d = this.dim, g = this.vec.ptr;
+    const parts = Math.min(partsFor(m * c * d, SCAN_MIN_PART, 2), m);
+    if (parts <= 1) {
+      kern().rerank_f32(qp, m, g, d, cand, c, kk, outD, outI);
+      return;
+    }
+    const b = splitRange(m, parts);
+    const jobs: number[][] = [];
+    for (let i = 0; i + 1 < b.length; i++) {
+      jobs.push([qp + 4 * b[i] * d, b[i + 1] - b[i], g, d, cand + 4 * b[i] * c, c, kk, outD + 4 * b[i] * kk, outI + 4 * b[i] * kk]);
+    }
+    runParts('rerank_f32', jobs);
+  }
+
+  /**
+   * Certifies that each query's re-ranked int8 candidates hold its exact float32 top k, and scans
+   * in float32 the queries it cannot certify (their lists replaced in place). A row the int8 scan
+   * did not keep has a key ≥ the c-th kept key κ, so its exact distance is at least
+   * √(κ − δ) − ‖q − q̂‖ − max_r ‖x_r − x̂_r‖ (the triangle inequality around the dequantized pair;
+   * δ bounds the f32 rounding of the key); when that bound exceeds the k-th exact distance (with a
+   * relative margin for the rounding of the exact distances), no row outside the candidates can
+   * enter the top k, and the list is the one knn_f32 gives. Returns how many queries were scanned.
+   */
+  private certify(qp: number, m: number, kk: number, c: number, start: number, end: number, q8p: number, qsp: number, qnp: number,
+    cD: number, outD: number, outI: number): number {
+    const d = this.dim, buf = wasmMemory().buffer;
+    const { errG, normMax } = this.i8Bounds();
+    const qv = new Float32Array(buf, qp, m * d), q8 = new Int8Array(buf, q8p, m * d);
+    const qs = new Float32Array(buf, qsp, m), qn = new Float32Array(buf, qnp, m);
+    const keys = new Float32Array(buf, cD, m * c), od = new Float32Array(buf, outD, m * kk);
+    const fail: number[] = [];
+    for (let i = 0; i < m; i++) {
+      let e2 = 0;
+      const s = qs[i];
+      for (let t = 0; t < d; t++) { const u = qv[i * d + t] - s * q8[i * d + t]; e2 += u * u; }
+      const eq = Math.sqrt(e2) * (1 + 1e-6) + 1e-7;
+      const delta = 1e-5 * (qn[i] + normMax) + 1e-7;
+      const lower = Math.sqrt(Math.max(0, keys[i * c + c - 1] - delta)) - eq - errG;
+      const dk = od[i * kk + kk - 1];
+      if (!(lower * (1 - 1e-5) - 1e-6 > dk * (1 + 1e-5))) fail.push(i);
+    }
+    if (fail.length === 0) return 0;
+    const n = fail.length;
+    const fq = new Storage(n * d), fD = new Storage(n * kk), fI = new Storage(n * kk);
+    try {
+      const fv = fq.f32view();
+      fail.forEach((i, j) => fv.set(new Float32Array(wasmMemory().buffer, qp + 4 * i * d, d), j * d));
+      this.scanF32(fq.ptr, n, kk, start, end, fD.ptr, fI.ptr);
+      const b2 = wasmMemory().buffer;
+      const od2 = new Float32Array(b2, outD, m * kk), oi2 = new Int32Array(b2, outI, m * kk);
+      const fd = fD.f32view(), fi = fI.i32view();
+      fail.forEach((i, j) => { od2.set(fd.subarray(j * kk, (j + 1) * kk), i * kk); oi2.set(fi.subarray(j * kk, (j + 1) * kk), i * kk); });
+    } finally {
+      fq.dispose(); fD.dispose(); fI.dispose();
+    }
+    return n;
+  }
+
+  /** The int8 copy's error bounds (i8_bounds over every row, split over threads), kept until it changes. */
+  private i8Bounds(): { errG: number; normMax: number } {
+    const c = this.compact as Compact;
+    if (c.bounds === null || c.bounds.rows !== this.n) {
+      const d = this.dim;
+      const parts = Math.max(1, Math.min(partsFor(this.n * d, SCAN_MIN_PART, 1), this.n));
+      const b = splitRange(this.n, parts);
+      const jobs: number[][] = [];
+      for (let i = 0; i + 1 < b.length; i++) {
+        jobs.push([this.vec.ptr, d, b[i], b[i + 1], c.data.ptr, (c.scale as Storage).ptr, (c.norm2 as Storage).ptr, partScratch('compact-bounds', i, 2)]);
+      }
+      runParts('i8_bounds', jobs);
+      let e = 0, nm = 0;
+      for (const j of jobs) {
+        const o = new Float32Array(wasmMemory().buffer, j[7], 2);
+        e = Math.max(e, o[0]);
+        nm = Math.max(nm, o[1]);
+      }
+      // Margins for the f32 rounding inside the kernel: x − s·q loses up to an ulp of x per value
+      // (under 2^−22·‖x‖ in all), the sums a relative 1e-5 at most.
+      c.bounds = { rows: this.n, errG: e * (1 + 1e-5) + 1e-6 * Math.sqrt(nm) + 1e-7, normMax: nm };
+    }
+    return c.bounds;
   }
 
   /**
@@ -389,13 +549,72 @@ export class CompactGallery {
     this.live('computeDiameters');
     this.checkRange(`${C}.computeDiameters`, p0, p1, this.names.length);
     this.growDiameters();
-    const out = new Storage(3);
+    for (let p = p0; p < p1; p++) { this.diam[p] = -1; this.pa[p] = -1; this.pb[p] = -1; }
+    // Windows of people, so that the segment lists stay small at MegaFace size.
+    const W = 1 << 16;
+    for (let a = p0; a < p1; a += W) this.diametersOf(a, Math.min(p1, a + W));
+    if (p0 === 0 && p1 === this.names.length) this.diamReady = true;
+  }
+
+  /**
+   * The diameters of people [p0, p1) with diameters_f32, split over threads when the pairs are
+   * many: each person's b range is cut into segments of at most a quarter of a part's work (so that
+   * the 2,469-photo person splits too), the segments into parts of about equal work, and every
+   * segment's farthest pair is folded in with the kernel's own rule (larger distance, then smaller
+   * (a, b)), which gives the pair of one unsplit call whatever the cut.
+   */
+  private diametersOf(p0: number, p1: number): void {
+    const d = this.dim, st = this.start;
+    const pairs = (b0: number, b1: number) => (b1 * (b1 - 1) - b0 * (b0 - 1)) / 2;
+    let total = 0;
+    for (let p = p0; p < p1; p++) total += pairs(1, Math.max(1, st[p + 1] - st[p])) * d;
+    if (total === 0) return;
+    const parts = partsFor(total, DIAMETER_MIN_PART, 4);
+    const cap = parts > 1 ? total / parts / 4 : Infinity;
+    const segs: number[] = [], owner: number[] = [];
+    for (let p = p0; p < p1; p++) {
+      const m = st[p + 1] - st[p];
+      let b0 = 1;
+      while (b0 < m) {
+        let b1 = m;
+        if (pairs(b0, m) * d > cap) {
+          b1 = b0 + 1;
+          while (b1 < m && pairs(b0, b1 + 1) * d <= cap) b1++;
+        }
+        segs.push(st[p], b0, b1, 0);
+        owner.push(p);
+        b0 = b1;
+      }
+    }
+    const nseg = owner.length;
+    const seg = new Storage(nseg * 4), out = new Storage(nseg * 4);
     try {
-      for (let p = p0; p < p1; p++) this.diameterInto(p, 0, out);
+      seg.i32view().set(segs);
+      const bounds = [0];
+      let acc = 0;
+      for (let s = 0; s < nseg && bounds.length < parts; s++) {
+        acc += pairs(segs[4 * s + 1], segs[4 * s + 2]) * d;
+        if (acc >= (total * bounds.length) / parts && s + 1 < nseg) bounds.push(s + 1);
+      }
+      bounds.push(nseg);
+      const jobs: number[][] = [];
+      for (let i = 0; i + 1 < bounds.length; i++) jobs.push([this.vec.ptr, d, this.order.ptr, seg.ptr, bounds[i], bounds[i + 1], out.ptr]);
+      runParts('diameters_f32', jobs);
+      const ov = out.f32view(), oi = out.i32view(), ord = this.order.i32view();
+      for (let s = 0; s < nseg; s++) {
+        const ia = oi[4 * s + 1];
+        if (ia < 0) continue;
+        const p = owner[s], base = segs[4 * s];
+        const v = ov[4 * s], a = ord[base + ia], b = ord[base + oi[4 * s + 2]];
+        const dv = this.diam[p];
+        if (v > dv || (v === dv && (a < this.pa[p] || (a === this.pa[p] && b < this.pb[p])))) {
+          this.diam[p] = v; this.pa[p] = a; this.pb[p] = b;
+        }
+      }
     } finally {
+      seg.dispose();
       out.dispose();
     }
-    if (p0 === 0 && p1 === this.names.length) this.diamReady = true;
   }
 
   /** Every person's diameter (0 and the pair [r, r] with one photo), in person order. */
@@ -499,14 +718,19 @@ export class CompactGallery {
     }
   }
 
+  /** Encodes rows [r0, r1) into the compact copy, split over threads by ranges of rows. */
   private encodeRows(r0: number, r1: number): void {
     const c = this.compact as Compact, d = this.dim;
-    const step = 65536;
-    for (let a = r0; a < r1; a += step) {
-      const b = Math.min(r1, a + step);
-      if (c.kind === 'i8') kern().quantize_i8_rows(this.vec.ptr, d, a, b, c.data.ptr, (c.scale as Storage).ptr, (c.norm2 as Storage).ptr);
-      else kern().encode_f16(this.vec.ptr, a * d, b * d, c.data.ptr);
+    c.bounds = null;
+    if (r1 <= r0) return;
+    const parts = partsFor((r1 - r0) * d, SCAN_MIN_PART, 2);
+    const b = splitRange(r1 - r0, parts);
+    const jobs: number[][] = [];
+    for (let i = 0; i + 1 < b.length; i++) {
+      const a = r0 + b[i], e = r0 + b[i + 1];
+      jobs.push(c.kind === 'i8' ? [this.vec.ptr, d, a, e, c.data.ptr, (c.scale as Storage).ptr, (c.norm2 as Storage).ptr] : [this.vec.ptr, a * d, e * d, c.data.ptr]);
     }
+    runParts(c.kind === 'i8' ? 'quantize_i8_rows' : 'encode_f16', jobs);
   }
 
   private growDiameters(): void {
@@ -573,6 +797,30 @@ export function planShards(rows: number, bytesPerRowAll: number, budgetBytes = 4
   const out: ShardRange[] = [];
   for (let s = 0; s < shards; s++) out.push({ start: Math.floor((rows * s) / shards), end: Math.floor((rows * (s + 1)) / shards) });
   return out;
+}
+
+/**
+ * Merges per-part lists (each query's c entries sorted by (key, row), parts over increasing row
+ * ranges) into the c best of each of m queries, by (key, row).
+ */
+function mergeLists(pd: Float32Array[], pi: Int32Array[], m: number, c: number, od: Float32Array, oi: Int32Array): void {
+  const P = pd.length;
+  const pos = new Int32Array(P);
+  for (let q = 0; q < m; q++) {
+    pos.fill(0);
+    const base = q * c;
+    for (let t = 0; t < c; t++) {
+      let best = -1, bv = 0, bj = 0;
+      for (let s = 0; s < P; s++) {
+        if (pos[s] >= c) continue;
+        const v = pd[s][base + pos[s]], j = pi[s][base + pos[s]];
+        if (best < 0 || v < bv || (v === bv && j < bj)) { best = s; bv = v; bj = j; }
+      }
+      pos[best]++;
+      od[base + t] = bv;
+      oi[base + t] = bj;
+    }
+  }
 }
 
 /**

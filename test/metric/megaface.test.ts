@@ -16,6 +16,7 @@ import { Gallery } from '../../src/metric/gallery.js';
 import { Storage } from '../../src/memory.js';
 import { kernels, wasmMemory } from '../../src/wasm.js';
 import { Rng } from '../../src/random.js';
+import { getThreads, setThreads, setSplitScale } from '../../src/threads.js';
 
 const f = Math.fround;
 const dir = mkdtempSync(join(tmpdir(), 'facemetric-megaface-'));
@@ -387,6 +388,104 @@ test('diameters and D on the sample equal Gallery (bit for bit) and a float64 br
   assert.throws(() => g.add(new Float32Array([NaN, ...new Array(D - 1).fill(0)]), ['x']), /CompactGallery.add: expected finite embedding values, got NaN in row 0/);
   ref.dispose();
   g.dispose();
+});
+
+test('i8_bounds d=1,5,17,128 rows [2, 23): max dequantization error and max norm² as a float64 reference', () => {
+  for (const d of [1, 5, 17, 128]) {
+    const rng = new Rng(40 + d);
+    const n = 23;
+    const xs = new Storage(n * d), g8 = new Storage(Math.ceil((n * d) / 4)), gs = new Storage(n), gn = new Storage(n), out = new Storage(2);
+    const xv = xs.f32view();
+    for (let i = 0; i < n * d; i++) xv[i] = rng.normal() * (i % 7 === 0 ? 3 : 0.2);
+    K().quantize_i8_rows(xs.ptr, d, 0, n, g8.ptr, gs.ptr, gn.ptr);
+    kernels<{ i8_bounds(x: number, d: number, r0: number, r1: number, q: number, s: number, n2: number, out: number): void }>()
+      .i8_bounds(xs.ptr, d, 2, n, g8.ptr, gs.ptr, gn.ptr, out.ptr);
+    const G = new Int8Array(wasmMemory().buffer, g8.ptr, n * d);
+    let e = 0, nm = 0;
+    for (let r = 2; r < n; r++) {
+      let t = 0;
+      for (let k = 0; k < d; k++) t += (xv[r * d + k] - gs.f32view()[r] * G[r * d + k]) ** 2;
+      e = Math.max(e, Math.sqrt(t));
+      nm = Math.max(nm, gn.f32view()[r]);
+    }
+    const o = out.f32view();
+    // f32 rounding of x − s·q (about an ulp of x per value) is all that separates them.
+    assert.ok(e > 0 && Math.abs(o[0] - e) <= 1e-5 * e + 1e-6, `d=${d}: error ${o[0]} vs ${e}`);
+    assert.is(o[1], nm, `d=${d}: max norm²`);
+    // Rounding to the nearest step: at most half a step (s/2) per value.
+    let half = 0;
+    for (let r = 2; r < n; r++) half = Math.max(half, (gs.f32view()[r] / 2) * Math.sqrt(d));
+    assert.ok(o[0] <= half * (1 + 1e-5) + 1e-6, `d=${d}: ${o[0]} within s/2·√d = ${half}`);
+    for (const s of [xs, g8, gs, gn, out]) s.dispose();
+  }
+});
+
+test('threads: f32 / i8 / f16 searches (1 query: rows split and merged; 60: queries split) and all diameters bitwise equal at 1, 2 and 3 threads', () => {
+  const before = getThreads();
+  const prev = setSplitScale(0); // split every call that can be, however small
+  const { gallery: g } = readGalleryStream(path);
+  try {
+    const run = () => {
+      const out: Array<ArrayLike<number>> = [];
+      for (const kind of ['f32', 'i8', 'f16'] as const) {
+        if (kind !== 'f32') g.buildCompact(kind);
+        for (const q of [probes.subarray(0, D), probes]) {
+          const r = g.search(q, 10, { precision: kind, candidates: 40 });
+          out.push(r.indices, r.distances);
+        }
+        const part = g.search(probes.subarray(0, 3 * D), 7, { precision: kind, start: 1000, end: 9001 });
+        out.push(part.indices, part.distances);
+      }
+      g.computeDiameters();
+      out.push(g.diameterValues(), Int32Array.from(g.diameters().flatMap((x) => x.pair)));
+      return out;
+    };
+    setThreads(1);
+    const one = run();
+    for (const n of [2, 3]) {
+      setThreads(n);
+      const many = run();
+      assert.is(many.length, one.length);
+      for (let t = 0; t < one.length; t++) {
+        assert.ok(Buffer.from(new Uint8Array((many[t] as Int32Array).buffer)).equals(Buffer.from(new Uint8Array((one[t] as Int32Array).buffer))), `${n} threads: result ${t}`);
+      }
+    }
+    // The split results are the unsplit ones of Gallery too.
+    const ref = Gallery.fromData({ dim: D, labels: Array.from(mf.labels(), (p) => mf.name(p)), vectors: all });
+    assert.equal(g.diameters(), ref.diameters());
+    ref.dispose();
+  } finally {
+    setSplitScale(prev);
+    setThreads(before);
+    g.dispose();
+  }
+  assert.is(getThreads(), before);
+});
+
+test('exact int8 search (certified by the int8 error bound, float32 scans for the rest) equals the float32 search bit for bit, 1 and 2 threads', () => {
+  const before = getThreads();
+  const { gallery: g } = readGalleryStream(path);
+  try {
+    g.buildCompact('i8');
+    for (const n of [1, 2]) {
+      setThreads(n);
+      const truthK = g.search(probes, 10);
+      for (const cand of [10, 30, 300]) {
+        const r = g.search(probes, 10, { precision: 'i8', candidates: cand, exact: true });
+        assert.equal(r.indices, truthK.indices, `${n} threads, ${cand} candidates: rows`);
+        assert.equal(r.distances, truthK.distances, `${n} threads, ${cand} candidates: distances`);
+        assert.ok(r.fallbacks !== undefined && r.fallbacks >= 0 && r.fallbacks <= NQ);
+        if (cand === 10) assert.ok((r.fallbacks as number) > 0, 'with k = candidates the bound cannot certify every query');
+        if (cand === 300) assert.ok((r.fallbacks as number) < NQ, `300 candidates certify some queries (${r.fallbacks} scanned)`);
+      }
+      // A plain int8 search reports no fallbacks; exact must be a boolean.
+      assert.is(g.search(probes, 10, { precision: 'i8' }).fallbacks, undefined);
+      assert.throws(() => g.search(probes, 10, { precision: 'i8', exact: 1 as unknown as boolean }), /CompactGallery.search: expected exact as a boolean/);
+    }
+  } finally {
+    setThreads(before);
+    g.dispose();
+  }
 });
 
 test('exportNpy: .npy files numpy reads (header dict, 64-byte alignment), rows and labels bit for bit', () => {
