@@ -20,6 +20,8 @@ import { checkFinite } from './rows.js';
 import { UNKNOWN, type DOptions, type DResult, type Diameter } from './gallery.js';
 import { partScratch, partsFor, runParts, splitRange, type JobExport } from '../threads.js';
 
+const nodeFs = typeof process !== 'undefined' && typeof process.versions?.node === 'string' ? await import('node:fs') : null;
+
 interface K {
   knn_f32(q: number, nq: number, g: number, g0: number, g1: number, d: number, k: number, outD: number, outI: number): void;
   diameter_f32(g: number, d: number, idx: number, b0: number, b1: number, out: number): void;
@@ -106,6 +108,8 @@ const DIAMETER_MIN_PART = 1 << 19;
 export class CompactGallery {
   /** @internal Bound on the queries of one kernel call (output buffers grow with it). */
   static queryChunk = 1024;
+  /** @internal Rows a float32 scan over released rows reads at a time. */
+  static readBlock = 16384;
   readonly dim: number;
   private n: number;
   private cap: number;
@@ -121,6 +125,8 @@ export class CompactGallery {
   private pb = new Int32Array(0);
   private diamReady = false;
   private compact: Compact | null = null;
+  /** Where exact distances read the float32 rows once releaseRows() has replaced them. */
+  private reader: RowReader | null = null;
   private disposed = false;
 
   constructor(opts: CompactGalleryOptions) {
@@ -170,16 +176,20 @@ export class CompactGallery {
   labels(): Uint32Array { return Uint32Array.from(this.pid.subarray(0, this.n)); }
   /** Which compact copy exists. */
   get compactKind(): 'f16' | 'i8' | null { return this.compact?.kind ?? null; }
+  /** Whether the float32 rows were released (releaseRows): exact distances read them through a RowReader. */
+  get rowsReleased(): boolean { return this.reader !== null; }
 
   /** A live view of rows [r0, r1) of the float32 storage (rebuild after the memory grows). */
   rows(r0 = 0, r1 = this.n): Float32Array {
     this.live('rows');
+    this.held('rows');
     this.checkRange(`${C}.rows`, r0, r1, this.n);
     return new Float32Array(wasmMemory().buffer, this.vec.ptr + r0 * this.dim * 4, (r1 - r0) * this.dim);
   }
 
   /** @internal A byte view of rows [r0, r1) up to the capacity, for a reader that fills them in place. */
   rowBytes(r0: number, r1: number): Uint8Array {
+    this.held('rowBytes');
     this.checkRange(`${C}.rowBytes`, r0, r1, this.cap);
     return new Uint8Array(wasmMemory().buffer, this.vec.ptr + r0 * this.dim * 4, (r1 - r0) * this.dim * 4);
   }
@@ -189,7 +199,8 @@ export class CompactGallery {
 
   /** Bytes held in the engine's memory: float32 rows, the compact copy, the person index. */
   memory(): { f32: number; compact: number; index: number; total: number } {
-    const f32 = this.vec.length * 4;
+    // After releaseRows the float32 block holds the int8 rows (its first quarter): counted as compact.
+    const f32 = this.reader ? 0 : this.vec.length * 4;
     const c = this.compact;
     const compact = c ? (c.data.length + (c.scale?.length ?? 0) + (c.norm2?.length ?? 0)) * 4 : 0;
     const index = this.order.length * 4;
@@ -198,6 +209,7 @@ export class CompactGallery {
 
   /** Refuses the first row of [r0, r1) that holds a NaN or ±Inf (after filling rows in place). */
   checkRows(r0 = 0, r1 = this.n): void {
+    this.held('checkRows');
     this.checkRange(`${C}.checkRows`, r0, r1, this.n);
     const step = 65536;
     for (let a = r0; a < r1; a += step) {
@@ -215,6 +227,7 @@ export class CompactGallery {
   add(vectors: Float32Array, labels: string[]): void {
     const where = `${C}.add`;
     this.live('add');
+    this.held('add');
     if (!(vectors instanceof Float32Array)) throw typeError(where, 'vectors as a Float32Array', describe(vectors));
     if (!Array.isArray(labels)) throw typeError(where, 'labels as an array of person names', describe(labels));
     const d = this.dim, m = labels.length;
@@ -254,6 +267,13 @@ export class CompactGallery {
 
   /** Frees every block; the gallery cannot be used afterwards. */
   dispose(): void {
+    if (this.reader) {
+      // The int8 rows live in the float32 block.
+      this.compact?.scale?.dispose();
+      this.compact?.norm2?.dispose();
+      this.compact = null;
+      this.reader = null;
+    }
     this.dropCompact();
     this.vec.dispose();
     this.order.dispose();
@@ -270,6 +290,7 @@ export class CompactGallery {
   buildCompact(kind: 'f16' | 'i8', start = 0, end = this.n): void {
     const where = `${C}.buildCompact`;
     this.live('buildCompact');
+    this.held('buildCompact');
     checkOption(where, 'kind', kind, ['f16', 'i8'] as const);
     this.checkRange(where, start, end, this.n);
     if (this.compact?.kind !== kind) {
@@ -285,10 +306,66 @@ export class CompactGallery {
   /** Frees the compact copy. */
   dropCompact(): void {
     if (!this.compact) return;
+    this.held('dropCompact');
     this.compact.data.dispose();
     this.compact.scale?.dispose();
     this.compact.norm2?.dispose();
     this.compact = null;
+  }
+
+  /**
+   * Serves the gallery from an int8 copy alone: quantizes every row into the float32 block itself
+   * and frees nothing else, so the int8 copy costs no memory beyond the float32 rows' (the peak of
+   * building it next to them is avoided). Row r's int8 bytes land at byte r·dim of the block, where
+   * float32 rows below r/4 lived, which earlier rounds have read: rows [0, 4096) go through a copy,
+   * then rounds [a, 4a) split over threads. Diameters are computed first if missing (D() keeps
+   * working). Afterwards exact distances (re-ranking, pairDistances, 'f32' searches and the
+   * float32 scans of exact int8 searches) read the float32 rows through `reader` (positioned reads
+   * of the gallery file: galleryFileRows), and rows(), add(), buildCompact() and the diameters'
+   * recomputation are refused.
+   */
+  releaseRows(reader: RowReader): void {
+    const where = `${C}.releaseRows`;
+    this.live('releaseRows');
+    this.held('releaseRows');
+    if (reader === null || typeof reader !== 'object' || typeof reader.read !== 'function') throw typeError(where, 'a RowReader { read(r0, r1, into) }', describe(reader));
+    if (reader.rows !== undefined && reader.rows !== this.n) throw rangeError(where, `a RowReader over the gallery's ${this.n} rows`, `one over ${reader.rows}`);
+    this.ensureDiameters();
+    this.dropCompact();
+    const d = this.dim, n = this.n, v = this.vec;
+    const scale = keep(new Storage(Math.max(n, 1))), norm2 = keep(new Storage(Math.max(n, 1)));
+    const c: Compact = { kind: 'i8', data: v, scale, norm2, bounds: null };
+    let errG = 0, normMax = 0;
+    const round = (x: number, a: number, b: number) => {
+      const parts = Math.max(1, partsFor((b - a) * d, SCAN_MIN_PART, 2));
+      const cut = splitRange(b - a, parts);
+      const q: number[][] = [], e: number[][] = [];
+      for (let i = 0; i + 1 < cut.length; i++) {
+        q.push([x, d, a + cut[i], a + cut[i + 1], v.ptr, scale.ptr, norm2.ptr]);
+        e.push([x, d, a + cut[i], a + cut[i + 1], v.ptr, scale.ptr, norm2.ptr, partScratch('compact-bounds', i, 2)]);
+      }
+      runParts('quantize_i8_rows', q);
+      runParts('i8_bounds', e);
+      for (const j of e) {
+        const o = new Float32Array(wasmMemory().buffer, j[7], 2);
+        errG = Math.max(errG, o[0]);
+        normMax = Math.max(normMax, o[1]);
+      }
+    };
+    const R0 = Math.min(n, 4096);
+    if (R0 > 0) {
+      const tmp = new Storage(R0 * d);
+      try {
+        tmp.f32view().set(new Float32Array(wasmMemory().buffer, v.ptr, R0 * d));
+        round(tmp.ptr, 0, R0);
+      } finally {
+        tmp.dispose();
+      }
+    }
+    for (let a = R0; a < n; a = Math.min(n, 4 * a)) round(v.ptr, a, Math.min(n, 4 * a));
+    c.bounds = { rows: n, errG: errG * (1 + 1e-5) + 1e-6 * Math.sqrt(normMax) + 1e-7, normMax };
+    this.compact = c;
+    this.reader = reader;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -376,8 +453,43 @@ export class CompactGallery {
 
   /** knn_f32 over rows [start, end), split over threads (by queries for a batch, else by rows and merged). */
   private scanF32(qp: number, m: number, kk: number, start: number, end: number, outD: number, outI: number): void {
+    if (this.reader) { this.scanF32Read(qp, m, kk, start, end, outD, outI); return; }
     const d = this.dim, g = this.vec.ptr;
     this.scanSplit('knn_f32', m, start, end, kk, outD, outI, (i0, n, g0, g1, oD, oI) => [qp + 4 * i0 * d, n, g, g0, g1, d, kk, oD, oI]);
+  }
+
+  /**
+   * knn_f32 over rows [start, end) read through the RowReader in blocks of 16,384 rows (8 MiB at
+   * dim 128; the last block takes the rest when fewer than k would remain), each block's lists
+   * merged into the running ones by (distance, row): the lists of one in-memory scan.
+   */
+  private scanF32Read(qp: number, m: number, kk: number, start: number, end: number, outD: number, outI: number): void {
+    const d = this.dim, R = CompactGallery.readBlock;
+    const blk = new Storage((R + kk) * d), pD = new Storage(m * kk), pI = new Storage(m * kk);
+    try {
+      let first = true;
+      for (let a = start; a < end;) {
+        let b = Math.min(end, a + R);
+        if (end - b < kk) b = end;
+        (this.reader as RowReader).read(a, b, new Uint8Array(wasmMemory().buffer, blk.ptr, (b - a) * d * 4));
+        const g = blk.ptr;
+        this.scanSplit('knn_f32', m, 0, b - a, kk, first ? outD : pD.ptr, first ? outI : pI.ptr,
+          (i0, n, g0, g1, oD, oI) => [qp + 4 * i0 * d, n, g, g0, g1, d, kk, oD, oI]);
+        const buf = wasmMemory().buffer;
+        const od = new Float32Array(buf, outD, m * kk), oi = new Int32Array(buf, outI, m * kk);
+        if (first) {
+          for (let t = 0; t < m * kk; t++) oi[t] += a;
+        } else {
+          const ni = new Int32Array(buf, pI.ptr, m * kk);
+          for (let t = 0; t < m * kk; t++) ni[t] += a;
+          mergeLists([Float32Array.from(od), new Float32Array(buf, pD.ptr, m * kk)], [Int32Array.from(oi), ni], m, kk, od, oi);
+        }
+        first = false;
+        a = b;
+      }
+    } finally {
+      blk.dispose(); pD.dispose(); pI.dispose();
+    }
   }
 
   /**
@@ -419,6 +531,7 @@ export class CompactGallery {
 
   /** rerank_f32 of m queries' c candidates each, split over threads by ranges of queries. */
   private rerank(qp: number, m: number, cand: number, c: number, kk: number, outD: number, outI: number): void {
+    if (this.reader) { this.rerankRead(qp, m, cand, c, kk, outD, outI); return; }
     const d = this.dim, g = this.vec.ptr;
     const parts = Math.min(partsFor(m * c * d, SCAN_MIN_PART, 2), m);
     if (parts <= 1) {
@@ -431,6 +544,37 @@ export class CompactGallery {
       jobs.push([qp + 4 * b[i] * d, b[i + 1] - b[i], g, d, cand + 4 * b[i] * c, c, kk, outD + 4 * b[i] * kk, outI + 4 * b[i] * kk]);
     }
     runParts('rerank_f32', jobs);
+  }
+
+  /**
+   * rerank_f32 with the candidates' float32 rows read through the RowReader (one positioned read a
+   * row) into a block, blocks of about 4,096 rows. Each query's candidates are placed in increasing
+   * row order, so that the kernel's ties (lower position first) are the rows' ties.
+   */
+  private rerankRead(qp: number, m: number, cand: number, c: number, kk: number, outD: number, outI: number): void {
+    const d = this.dim, B = Math.max(1, Math.floor(4096 / c));
+    const rows = new Storage(Math.min(B, m) * c * d), pos = new Storage(Math.min(B, m) * c);
+    const rowOf = new Int32Array(Math.min(B, m) * c);
+    try {
+      for (let i0 = 0; i0 < m; i0 += B) {
+        const nb = Math.min(B, m - i0);
+        const buf = wasmMemory().buffer;
+        const ci = new Int32Array(buf, cand + 4 * i0 * c, nb * c), pv = new Int32Array(buf, pos.ptr, nb * c);
+        for (let i = 0; i < nb; i++) {
+          const list = Array.from(ci.subarray(i * c, (i + 1) * c)).filter((j) => j >= 0).sort((x, y) => x - y);
+          for (let t = 0; t < c; t++) pv[i * c + t] = t < list.length ? i * c + t : -1;
+          list.forEach((j, t) => {
+            rowOf[i * c + t] = j;
+            (this.reader as RowReader).read(j, j + 1, new Uint8Array(buf, rows.ptr + (i * c + t) * d * 4, d * 4));
+          });
+        }
+        kern().rerank_f32(qp + 4 * i0 * d, nb, rows.ptr, d, pos.ptr, c, kk, outD + 4 * i0 * kk, outI + 4 * i0 * kk);
+        const oi = new Int32Array(wasmMemory().buffer, outI + 4 * i0 * kk, nb * kk);
+        for (let t = 0; t < nb * kk; t++) oi[t] = rowOf[oi[t]];
+      }
+    } finally {
+      rows.dispose(); pos.dispose();
+    }
   }
 
   /**
@@ -531,7 +675,18 @@ export class CompactGallery {
       q.f32view().set(queries);
       idx.i32view().set(rows);
       // One candidate and k = 1 per query: the exact distance of each pair.
-      kern().rerank_f32(q.ptr, m, this.vec.ptr, d, idx.ptr, 1, 1, oD.ptr, oI.ptr);
+      if (this.reader) {
+        const g = new Storage(Math.max(m * d, 1));
+        try {
+          const iv = idx.i32view();
+          for (let i = 0; i < m; i++) { this.reader.read(rows[i], rows[i] + 1, new Uint8Array(wasmMemory().buffer, g.ptr + i * d * 4, d * 4)); iv[i] = i; }
+          kern().rerank_f32(q.ptr, m, g.ptr, d, idx.ptr, 1, 1, oD.ptr, oI.ptr);
+        } finally {
+          g.dispose();
+        }
+      } else {
+        kern().rerank_f32(q.ptr, m, this.vec.ptr, d, idx.ptr, 1, 1, oD.ptr, oI.ptr);
+      }
       return oD.f32view().slice(0, m);
     } finally {
       for (const s of [q, idx, oD, oI]) s.dispose();
@@ -547,6 +702,7 @@ export class CompactGallery {
    */
   computeDiameters(p0 = 0, p1 = this.names.length): void {
     this.live('computeDiameters');
+    this.held('computeDiameters');
     this.checkRange(`${C}.computeDiameters`, p0, p1, this.names.length);
     this.growDiameters();
     for (let p = p0; p < p1; p++) { this.diam[p] = -1; this.pa[p] = -1; this.pb[p] = -1; }
@@ -671,6 +827,10 @@ export class CompactGallery {
     if (this.disposed) throw new Error(`${C}.${method}: this gallery was disposed`);
   }
 
+  private held(method: string): void {
+    if (this.reader) throw new Error(`${C}.${method}: the float32 rows were released (releaseRows); only searches, identify, pairDistances and the diameters computed before remain`);
+  }
+
   private checkRange(where: string, a: number, b: number, max: number): void {
     checkInt(where, `start (0 ≤ start ≤ ${max})`, a, 0, max);
     checkInt(where, `end (start = ${a} ≤ end ≤ ${max})`, b, a, max);
@@ -772,6 +932,80 @@ export class CompactGallery {
       return { person, diameter: 0, pair: [r, r] };
     }
     return { person, diameter: this.diam[p], pair: [this.pa[p], this.pb[p]] };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows read from a file
+
+/** Float32 rows read on demand (CompactGallery.releaseRows). */
+export interface RowReader {
+  /** Rows the source holds, when it knows (releaseRows checks it against the gallery). */
+  rows?: number;
+  /** Reads rows [r0, r1) (dim little-endian float32 each) into `into`, exactly (r1 − r0)·dim·4 bytes. */
+  read(r0: number, r1: number, into: Uint8Array): void;
+}
+
+/**
+ * A RowReader over a gallery file (src/io/gallery-stream.ts's layout: a container whose chunk 0
+ * holds the labels and chunks "vectors:0", "vectors:1", … whole rows, each chunk followed by its
+ * CRC-32): positioned reads of the rows, one read per chunk a range touches. The checksums are
+ * not verified here (a row is a part of a chunk): read the file once with readGalleryStream,
+ * which checks every chunk, before serving it. Node only. close() releases the descriptor.
+ */
+export function galleryFileRows(path: string): RowReader & { rows: number; dim: number; close(): void } {
+  const where = 'galleryFileRows';
+  if (nodeFs === null) throw new Error(`${where}: needs Node's file system`);
+  if (typeof path !== 'string') throw typeError(where, 'a file path', describe(path));
+  const fd = nodeFs.openSync(path, 'r');
+  try {
+    const pre = Buffer.alloc(20);
+    nodeFs.readSync(fd, pre, 0, 20, 0);
+    if (pre.toString('latin1', 0, 8) !== 'FACEMTRC') throw rangeError(where, 'a facemetric gallery file', `${path} without the signature`);
+    const hlen = pre.readUInt32LE(12);
+    const hb = Buffer.alloc(hlen);
+    nodeFs.readSync(fd, hb, 0, hlen, 20);
+    const h = JSON.parse(hb.toString('utf8')) as { kind: string; dim: number; count: number; chunks: Array<{ name: string; bytes: number }> };
+    if (h.kind !== 'gallery' || !Array.isArray(h.chunks) || h.chunks[0]?.name !== 'labels') throw rangeError(where, 'a gallery file (labels, then vector chunks)', path);
+    const rowBytes = h.dim * 4;
+    // First row and byte offset of every vector chunk.
+    const first: number[] = [], at: number[] = [];
+    let off = 20 + hlen + h.chunks[0].bytes + 4, r = 0;
+    for (let i = 1; i < h.chunks.length; i++) {
+      first.push(r);
+      at.push(off);
+      r += h.chunks[i].bytes / rowBytes;
+      off += h.chunks[i].bytes + 4;
+    }
+    first.push(r);
+    const rows = r;
+    return {
+      rows,
+      dim: h.dim,
+      read(r0: number, r1: number, into: Uint8Array): void {
+        if (!(r0 >= 0 && r1 <= rows && r0 <= r1 && into.length === (r1 - r0) * rowBytes)) throw rangeError(`${where}.read`, `rows within [0, ${rows}] into ${(r1 - r0) * rowBytes} bytes`, `[${r0}, ${r1}) into ${into.length}`);
+        // The chunk holding r0 (binary search), then chunk by chunk.
+        let lo = 0, hi = first.length - 2;
+        while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (first[mid] <= r0) lo = mid; else hi = mid - 1; }
+        let done = 0;
+        for (let ch = lo, a = r0; a < r1; ch++) {
+          const b = Math.min(r1, first[ch + 1]);
+          let got = 0;
+          const want = (b - a) * rowBytes, pos = at[ch] + (a - first[ch]) * rowBytes;
+          while (got < want) {
+            const k = nodeFs.readSync(fd, into, done + got, want - got, pos + got);
+            if (k <= 0) throw new Error(`${where}: ${path} ends before row ${a + Math.floor(got / rowBytes)}`);
+            got += k;
+          }
+          done += want;
+          a = b;
+        }
+      },
+      close(): void { nodeFs.closeSync(fd); },
+    };
+  } catch (err) {
+    nodeFs.closeSync(fd);
+    throw err;
   }
 }
 

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MegaFace, megafaceCounts, countStats, powerLawAlpha } from '../../src/metric/megaface.js';
-import { CompactGallery, mergeTopK, planShards, recallAtK, bytesPerRow, type TopK } from '../../src/metric/compact.js';
+import { CompactGallery, galleryFileRows, mergeTopK, planShards, recallAtK, bytesPerRow, type TopK } from '../../src/metric/compact.js';
 import { writeGalleryStream, readGalleryStream, readGalleryStreamAsync, crc32Fast, crc32Combine, saveGalleryStream } from '../../src/io/gallery-stream.js';
 import { crc32 } from '../../src/io/crc32.js';
 import { loadGallery } from '../../src/io/gallery-file.js';
@@ -486,6 +486,52 @@ test('exact int8 search (certified by the int8 error bound, float32 scans for th
     setThreads(before);
     g.dispose();
   }
+});
+
+test('releaseRows: int8 quantized in place, float32 rows read from the gallery file: every search, exact distance and D as before (1 and 2 threads)', () => {
+  const before = getThreads();
+  const prevBlock = CompactGallery.readBlock;
+  const { gallery: g } = readGalleryStream(path);
+  const reader = galleryFileRows(path);
+  try {
+    assert.is(reader.rows, mf.total);
+    g.buildCompact('i8');
+    const q1 = probes.subarray(0, D);
+    const want = [g.search(probes, 10), g.search(q1, 3), g.search(probes, 10, { precision: 'i8', candidates: 40 }), g.search(probes, 10, { precision: 'i8', exact: true }),
+      g.search(probes.subarray(0, 5 * D), 4, { start: 2000, end: 2010 })];
+    const pairRows = [0, 17, mf.total - 1, 4444];
+    const pairs = g.pairDistances(probes.subarray(0, 4 * D), pairRows);
+    const Dw = g.D(), diam = g.diameters();
+    g.releaseRows(reader);
+    assert.is(g.rowsReleased, true);
+    assert.is(g.memory().f32, 0);
+    CompactGallery.readBlock = 1000; // several blocks (and a short last one folded in)
+    for (const n of [1, 2]) {
+      setThreads(n);
+      const got = [g.search(probes, 10), g.search(q1, 3), g.search(probes, 10, { precision: 'i8', candidates: 40 }), g.search(probes, 10, { precision: 'i8', exact: true }),
+        g.search(probes.subarray(0, 5 * D), 4, { start: 2000, end: 2010 })];
+      for (let t = 0; t < want.length; t++) {
+        assert.equal(got[t].indices, want[t].indices, `${n} threads, search ${t}: rows`);
+        assert.equal(got[t].distances, want[t].distances, `${n} threads, search ${t}: distances`);
+      }
+      assert.equal(g.pairDistances(probes.subarray(0, 4 * D), pairRows), pairs);
+    }
+    assert.equal(g.D(), Dw);
+    assert.equal(g.diameters(), diam);
+    assert.throws(() => g.rows(), /CompactGallery.rows: the float32 rows were released/);
+    assert.throws(() => g.add(new Float32Array(D), ['x']), /CompactGallery.add: the float32 rows were released/);
+    assert.throws(() => g.buildCompact('f16'), /CompactGallery.buildCompact: the float32 rows were released/);
+    assert.throws(() => g.releaseRows(reader), /CompactGallery.releaseRows: the float32 rows were released/);
+    assert.throws(() => reader.read(0, 2, new Uint8Array(3)), /galleryFileRows.read: expected rows within/);
+  } finally {
+    CompactGallery.readBlock = prevBlock;
+    setThreads(before);
+    reader.close();
+    g.dispose();
+  }
+  const g2 = readGalleryStream(path).gallery;
+  assert.throws(() => g2.releaseRows({ rows: 5, read: () => {} }), /CompactGallery.releaseRows: expected a RowReader over the gallery's \d+ rows, got one over 5/);
+  g2.dispose();
 });
 
 test('exportNpy: .npy files numpy reads (header dict, 64-byte alignment), rows and labels bit for bit', () => {
