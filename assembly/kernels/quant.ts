@@ -297,10 +297,13 @@ export function scan_f16(q: usize, nq: i32, h: usize, g0: i32, g1: i32, d: i32, 
  * products here are summed in int32: |dot| ≤ d · 127², exact for d < 133,000).
  * outD: [nq × c] f32 keys, outI: [nq × c] i32 absolute rows (outputs), each query's row sorted by
  * (key, row) ascending. Loops: blocks of QB = 64 queries × blocks of about 16 KiB of rows
- * (16384 / d rows, at least 4); tiles of 1 query × 4 rows; lanes run along d, 16 int8 values a
- * step (two loads of 8 sign-extended to int16, i32x4.dot_i16x8_s into int32 lanes), then a
- * scalar tail for d % 16. Outputs must not
- * overlap the inputs.
+ * (16384 / d rows, at least 4); tiles of 4 queries × 2 rows (each row's values loaded once for 4
+ * queries: the batch path), then single rows for an odd last row, then 1 query × 4 rows for the
+ * last nq % 4 queries of a block; lanes run along d, 16 int8 values a step (two loads of 8
+ * sign-extended to int16, i32x4.dot_i16x8_s into int32 lanes), then a scalar tail for d % 16.
+ * Every key is the same whatever tile computed it (exact int32 dot, one f32 formula), and each
+ * query is offered rows in increasing order, so query or row ranges split over threads give the
+ * same lists. Outputs must not overlap the inputs.
  */
 export function scan_i8(q: usize, qs: usize, qn2: usize, nq: i32, g: usize, gs: usize, gn2: usize, g0: i32, g1: i32, d: i32, c: i32, outD: usize, outI: usize): void {
   const row = <usize>d;
@@ -311,7 +314,59 @@ export function scan_i8(q: usize, qs: usize, qn2: usize, nq: i32, g: usize, gs: 
     const qb1 = min(qb0 + QB, nq);
     for (let jb0 = g0; jb0 < g1; jb0 += gb) {
       const jb1 = min(jb0 + gb, g1);
-      for (let i = qb0; i < qb1; i++) {
+      let i = qb0;
+      // Tiles of 4 queries × 2 rows: each row's 16 values are loaded once for 4 queries.
+      for (; i + 4 <= qb1; i += 4) {
+        const x0 = q + <usize>i * row, x1 = x0 + row, x2 = x1 + row, x3 = x2 + row;
+        let j = jb0;
+        for (; j + 2 <= jb1; j += 2) {
+          const r0 = g + <usize>j * row, r1 = r0 + row;
+          let a00 = i32x4.splat(0), a01 = i32x4.splat(0), a10 = i32x4.splat(0), a11 = i32x4.splat(0);
+          let a20 = i32x4.splat(0), a21 = i32x4.splat(0), a30 = i32x4.splat(0), a31 = i32x4.splat(0);
+          for (let k = 0; k < d16; k += 16) {
+            const ku = <usize>k;
+            const b0l = v128.load8x8_s(r0 + ku), b0h = v128.load8x8_s(r0 + ku, 8);
+            const b1l = v128.load8x8_s(r1 + ku), b1h = v128.load8x8_s(r1 + ku, 8);
+            let xl = v128.load8x8_s(x0 + ku), xh = v128.load8x8_s(x0 + ku, 8);
+            a00 = i32x4.add(a00, i32x4.add(i32x4.dot_i16x8_s(xl, b0l), i32x4.dot_i16x8_s(xh, b0h)));
+            a01 = i32x4.add(a01, i32x4.add(i32x4.dot_i16x8_s(xl, b1l), i32x4.dot_i16x8_s(xh, b1h)));
+            xl = v128.load8x8_s(x1 + ku); xh = v128.load8x8_s(x1 + ku, 8);
+            a10 = i32x4.add(a10, i32x4.add(i32x4.dot_i16x8_s(xl, b0l), i32x4.dot_i16x8_s(xh, b0h)));
+            a11 = i32x4.add(a11, i32x4.add(i32x4.dot_i16x8_s(xl, b1l), i32x4.dot_i16x8_s(xh, b1h)));
+            xl = v128.load8x8_s(x2 + ku); xh = v128.load8x8_s(x2 + ku, 8);
+            a20 = i32x4.add(a20, i32x4.add(i32x4.dot_i16x8_s(xl, b0l), i32x4.dot_i16x8_s(xh, b0h)));
+            a21 = i32x4.add(a21, i32x4.add(i32x4.dot_i16x8_s(xl, b1l), i32x4.dot_i16x8_s(xh, b1h)));
+            xl = v128.load8x8_s(x3 + ku); xh = v128.load8x8_s(x3 + ku, 8);
+            a30 = i32x4.add(a30, i32x4.add(i32x4.dot_i16x8_s(xl, b0l), i32x4.dot_i16x8_s(xh, b0h)));
+            a31 = i32x4.add(a31, i32x4.add(i32x4.dot_i16x8_s(xl, b1l), i32x4.dot_i16x8_s(xh, b1h)));
+          }
+          let s00 = isum(a00), s01 = isum(a01), s10 = isum(a10), s11 = isum(a11);
+          let s20 = isum(a20), s21 = isum(a21), s30 = isum(a30), s31 = isum(a31);
+          for (let k = d16; k < d; k++) {
+            const ku = <usize>k;
+            const b0 = <i32>load<i8>(r0 + ku), b1 = <i32>load<i8>(r1 + ku);
+            let x = <i32>load<i8>(x0 + ku); s00 += x * b0; s01 += x * b1;
+            x = <i32>load<i8>(x1 + ku); s10 += x * b0; s11 += x * b1;
+            x = <i32>load<i8>(x2 + ku); s20 += x * b0; s21 += x * b1;
+            x = <i32>load<i8>(x3 + ku); s30 += x * b0; s31 += x * b1;
+          }
+          const gs0 = ldf(gs, j), gs1 = ldf(gs, j + 1), gn0 = ldf(gn2, j), gn1 = ldf(gn2, j + 1);
+          const seen = j - g0;
+          i8Offer(outD, outI, c, i, qs, qn2, seen, j, gn0, gs0, s00, gn1, gs1, s01);
+          i8Offer(outD, outI, c, i + 1, qs, qn2, seen, j, gn0, gs0, s10, gn1, gs1, s11);
+          i8Offer(outD, outI, c, i + 2, qs, qn2, seen, j, gn0, gs0, s20, gn1, gs1, s21);
+          i8Offer(outD, outI, c, i + 3, qs, qn2, seen, j, gn0, gs0, s30, gn1, gs1, s31);
+        }
+        for (; j < jb1; j++) {
+          for (let t = i; t < i + 4; t++) {
+            const two = <f32>2 * ldf(qs, t);
+            const s = dot_i8(q + <usize>t * row, g + <usize>j * row, d);
+            qOffer(outD + (<usize>(t * c) << 2), outI + (<usize>(t * c) << 2), j - g0, c, ldf(qn2, t) + ldf(gn2, j) - two * ldf(gs, j) * <f32>s, j);
+          }
+        }
+      }
+      // The last nq % 4 queries of the block: tiles of 1 query × 4 rows.
+      for (; i < qb1; i++) {
         const qi = q + <usize>i * row;
         const hd = outD + (<usize>(i * c) << 2), hi = outI + (<usize>(i * c) << 2);
         const two = <f32>2 * ldf(qs, i), qn = ldf(qn2, i);
@@ -326,10 +381,7 @@ export function scan_i8(q: usize, qs: usize, qn2: usize, nq: i32, g: usize, gs: 
             a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r2 + <usize>k)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r2 + <usize>k, 8))));
             a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r3 + <usize>k)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r3 + <usize>k, 8))));
           }
-          let s0 = i32x4.extract_lane(a0, 0) + i32x4.extract_lane(a0, 1) + i32x4.extract_lane(a0, 2) + i32x4.extract_lane(a0, 3);
-          let s1 = i32x4.extract_lane(a1, 0) + i32x4.extract_lane(a1, 1) + i32x4.extract_lane(a1, 2) + i32x4.extract_lane(a1, 3);
-          let s2 = i32x4.extract_lane(a2, 0) + i32x4.extract_lane(a2, 1) + i32x4.extract_lane(a2, 2) + i32x4.extract_lane(a2, 3);
-          let s3 = i32x4.extract_lane(a3, 0) + i32x4.extract_lane(a3, 1) + i32x4.extract_lane(a3, 2) + i32x4.extract_lane(a3, 3);
+          let s0 = isum(a0), s1 = isum(a1), s2 = isum(a2), s3 = isum(a3);
           for (let k = d16; k < d; k++) {
             const x = <i32>load<i8>(qi + <usize>k);
             s0 += x * <i32>load<i8>(r0 + <usize>k);
@@ -351,6 +403,20 @@ export function scan_i8(q: usize, qs: usize, qn2: usize, nq: i32, g: usize, gs: 
     }
   }
   for (let i = 0; i < nq; i++) qSort(outD + (<usize>(i * c) << 2), outI + (<usize>(i * c) << 2), c);
+}
+
+/** The sum of the 4 int32 lanes. */
+@inline function isum(a: v128): i32 {
+  return i32x4.extract_lane(a, 0) + i32x4.extract_lane(a, 1) + i32x4.extract_lane(a, 2) + i32x4.extract_lane(a, 3);
+}
+
+/** Offers rows j and j + 1 (int8 dot products s0, s1 with query t) to query t's heap, as scan_i8's key. */
+@inline function i8Offer(outD: usize, outI: usize, c: i32, t: i32, qs: usize, qn2: usize, seen: i32, j: i32,
+  gn0: f32, gs0: f32, s0: i32, gn1: f32, gs1: f32, s1: i32): void {
+  const hd = outD + (<usize>(t * c) << 2), hi = outI + (<usize>(t * c) << 2);
+  const two = <f32>2 * ldf(qs, t), qn = ldf(qn2, t);
+  qOffer(hd, hi, seen, c, qn + gn0 - two * gs0 * <f32>s0, j);
+  qOffer(hd, hi, seen + 1, c, qn + gn1 - two * gs1 * <f32>s1, j + 1);
 }
 
 /**
