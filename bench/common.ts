@@ -148,10 +148,10 @@ export async function ceilingRows(quick: boolean): Promise<BenchRow[]> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Engine threads. Issue 5 adds `setThreads(n)` to the engine; until it exists every facemetric row
-// runs on 1 thread. Suites ask engineThreadCounts() which counts to measure and run each measure
-// inside withEngineThreads(n, …), labelling rows "n thread(s)": once setThreads is exported from
-// src/index.ts the 2-thread rows appear without touching the suites.
+// Engine threads. The engine's `setThreads(n)` (src/threads.ts) defaults to the number of cores;
+// the suite pins it to 1 (engineSingleThread) and suites that measure more ask
+// engineThreadCounts() and run each measure inside withEngineThreads(n, …), labelling rows
+// "n thread(s)". Without setThreads (an older engine) every facemetric row is a 1-thread row.
 
 type SetThreads = (n: number) => unknown;
 let setThreadsFn: SetThreads | null | undefined;
@@ -162,6 +162,16 @@ async function findSetThreads(): Promise<SetThreads | null> {
     setThreadsFn = typeof m.setThreads === 'function' ? (m.setThreads as SetThreads) : null;
   }
   return setThreadsFn;
+}
+
+/**
+ * Puts the engine on 1 thread (its default is the number of cores) so that every row that does
+ * not ask for more is a 1-thread row; run.ts calls it first. False when there is no setThreads.
+ */
+export async function engineSingleThread(): Promise<boolean> {
+  const set = await findSetThreads();
+  if (set) set(1);
+  return set !== null;
 }
 
 /** The thread counts to measure facemetric at: [1] until the engine can use more, then [1, 2]. */

@@ -52,7 +52,7 @@ export const FAISS_BATCH_QPS = 215;
 
 export function targets(rows: BenchRow[]): Target[] {
   const v = (k: string) => valueOf(rows, k);
-  const noThreads = 'no 2-thread facemetric row: the engine has no setThreads() yet';
+  const noThreads = 'no 2-thread facemetric row in this run (an engine without setThreads(), or the suite was not run)';
   const gemm1024 = rows.find((r) => r.name === 'gemm 1024³' && r.impl === 'facemetric')?.gflops;
   const gemmPeak = rows.find((r) => r.name.startsWith('micro-kernel 4×8'))?.gflops ?? v('peak');
   const t: Target[] = [

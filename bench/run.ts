@@ -5,7 +5,7 @@
 // also times a training step of TF.js's cpu backend (at batch 4: minutes per step). BENCH_WITHOUT=usearch,torch,…
 // in the environment treats those peers as absent.
 import { writeFileSync } from 'node:fs';
-import { projectRoot, type BenchRow, type SuiteOptions } from './common.js';
+import { engineSingleThread, engineThreadCounts, projectRoot, type BenchRow, type SuiteOptions } from './common.js';
 import { machineInfo, resultsMarkdown, rowsText, targets, targetsText } from './report.js';
 import { findTorchPython } from './peers/torch.js';
 
@@ -40,9 +40,11 @@ if (py) {
   const { execFileSync } = await import('node:child_process');
   try { torchVersion = `${execFileSync(py, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).trim()} (${py})`; } catch { /* keep */ }
 }
+const hasThreads = await engineSingleThread();
 const machine = machineInfo([['torch', torchVersion]]);
 console.log(`facemetric bench${quick ? ' --quick' : ''}: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load ${machine.load}`);
 console.log(machine.versions.map(([k, v]) => `${k} ${v}`).join(', '));
+console.log(hasThreads ? `engine threads: rows on 1 thread unless labelled; facemetric also at ${(await engineThreadCounts()).join(' and ')} threads where a suite says so` : 'engine threads: this engine has no setThreads(): every row is on 1 thread');
 
 const t0 = performance.now();
 const sections: Array<[string, BenchRow[]]> = [];
