@@ -483,3 +483,24 @@ export function i8_bounds(x: usize, d: i32, r0: i32, r1: i32, q: usize, scale: u
   stf(out, 0, emax);
   stf(out, 1, nmax);
 }
+
+/**
+ * stream_sum_f32(x, i0, i1, out): out[0] = Σ x[i0..i1−1] (f32), the streaming-read peer the
+ * gallery scans are measured against (bench/megaface.ts): one pass over the floats with 4 f32x4
+ * accumulators (16 floats a step, lanes along i), summed ((a0 + a1) + (a2 + a3)) then across
+ * lanes, then a scalar tail for (i1 − i0) % 16. Element ranges split over threads, each part with
+ * its own out. out must not overlap x.
+ */
+export function stream_sum_f32(x: usize, i0: i32, i1: i32, out: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let i = i0;
+  for (; i + 16 <= i1; i += 16) {
+    a0 = f32x4.add(a0, ldv(x, i));
+    a1 = f32x4.add(a1, ldv(x, i + 4));
+    a2 = f32x4.add(a2, ldv(x, i + 8));
+    a3 = f32x4.add(a3, ldv(x, i + 12));
+  }
+  let s = hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+  for (; i < i1; i++) s += ldf(x, i);
+  stf(out, 0, s);
+}

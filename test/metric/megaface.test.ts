@@ -420,6 +420,25 @@ test('i8_bounds d=1,5,17,128 rows [2, 23): max dequantization error and max norm
   }
 });
 
+test('stream_sum_f32 at lengths 0, 1, 15, 16, 17, 100 from offset 3: the kernel order, emulated in f32', () => {
+  const rng = new Rng(9);
+  const x = new Storage(200), out = new Storage(1);
+  const xv = x.f32view();
+  for (let i = 0; i < 200; i++) xv[i] = rng.normal();
+  for (const n of [0, 1, 15, 16, 17, 100]) {
+    const i0 = 3, i1 = i0 + n;
+    kernels<{ stream_sum_f32(x: number, i0: number, i1: number, out: number): void }>().stream_sum_f32(x.ptr, i0, i1, out.ptr);
+    const acc = [0, 1, 2, 3].map(() => [0, 0, 0, 0]);
+    let i = i0;
+    for (; i + 16 <= i1; i += 16) for (let m = 0; m < 4; m++) for (let l = 0; l < 4; l++) acc[m][l] = f(acc[m][l] + xv[i + 4 * m + l]);
+    const v = [0, 1, 2, 3].map((l) => f(f(acc[0][l] + acc[1][l]) + f(acc[2][l] + acc[3][l])));
+    let want = f(f(f(v[0] + v[1]) + v[2]) + v[3]);
+    for (; i < i1; i++) want = f(want + xv[i]);
+    assert.is(out.f32view()[0], want, `n=${n}`);
+  }
+  x.dispose(); out.dispose();
+});
+
 test('threads: f32 / i8 / f16 searches (1 query: rows split and merged; 60: queries split) and all diameters bitwise equal at 1, 2 and 3 threads', () => {
   const before = getThreads();
   const prev = setSplitScale(0); // split every call that can be, however small
