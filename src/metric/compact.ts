@@ -9,10 +9,18 @@
 // file reader), nothing is copied twice, and the int8 copy (0.6 GB) fits next to them. The float16
 // copy (1.2 GB) also fits next to them, but not together with the int8 copy: build one at a time.
 //
-// Every scan takes a row range [start, end) and reports absolute row numbers, so a later version
-// can split one query over threads (ranges of rows) or keep shards on workers (a gallery per
-// memory) and combine the partial lists with mergeTopK. Distances are sqrt(l2sq_f32), bit-identical
-// to Gallery.search, verify's distance() and the diameters.
+// Threads (src/threads.ts): a batch is split by ranges of queries (each query's list depends on
+// nothing else), one or a few queries by ranges of rows, each part keeping its own top list in
+// per-part scratch, merged by (key, row) as the kernels order them; re-ranking splits by queries,
+// the diameters by segments of people's pair ranges, the encodings by rows. Every split gives the
+// bits of one unsplit call. Shards (a gallery per memory) combine their lists with mergeTopK.
+// Distances are sqrt(l2sq_f32), bit-identical to Gallery.search, verify's distance() and the
+// diameters.
+//
+// Two ways to hold 4.7 M rows: float32 in memory (2.4 GB; add a compact copy for faster scans at
+// 1.27× the rows), or releaseRows(): the int8 copy written in place over the float32 block and
+// exact distances read back from the gallery file (about 1.0× the rows resident). Exact int8
+// searches (exact: true) return the float32 search's lists, certified by the int8 error bound.
 import { Storage, keep } from '../memory.js';
 import { kernels, wasmMemory } from '../wasm.js';
 import { checkInt, checkNumber, checkOption, describe, rangeError, typeError } from '../errors.js';

@@ -521,7 +521,14 @@ test('releaseRows: int8 quantized in place, float32 rows read from the gallery f
     const pairRows = [0, 17, mf.total - 1, 4444];
     const pairs = g.pairDistances(probes.subarray(0, 4 * D), pairRows);
     const Dw = g.D(), diam = g.diameters();
-    g.releaseRows(reader);
+    // In place on 3 threads, every round split (parts write below the rows other parts read).
+    setThreads(3);
+    const prevScale = setSplitScale(0);
+    try {
+      g.releaseRows(reader);
+    } finally {
+      setSplitScale(prevScale);
+    }
     assert.is(g.rowsReleased, true);
     assert.is(g.memory().f32, 0);
     CompactGallery.readBlock = 1000; // several blocks (and a short last one folded in)
