@@ -63,6 +63,7 @@ function pct(xs: number[], p: number): number {
 console.log(`# facemetric MegaFace-scale bench — scale ${scale}, seed ${seed}, 1 and ${TH} threads`);
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}; node ${process.version}`);
 console.log('');
+fig.loadStart = loadavg()[0];
 
 // 1. Generate and stream to a file.
 const people = Math.max(2, Math.round(672057 * scale));
@@ -334,6 +335,9 @@ line(`peak RSS of the whole run${withF16 ? ' (incl. the f16 experiment)' : ''}`,
 line('peak RSS before the int8 copy (f32 served)', `${(f32PeakRss / GB).toFixed(3)} GB = ${(f32PeakRss / storedF32).toFixed(3)}×`, '');
 line('f32 + a separate int8 copy would hold', `${(bothBytes / GB).toFixed(3)} GB = ${(bothBytes / storedF32).toFixed(3)}× before Node's own`, 'why the copy goes in place');
 line('rss now', `${(process.memoryUsage().rss / GB).toFixed(3)} GB`, '');
+const cpu = process.cpuUsage(), wallS = performance.now() / 1000, cpuS = (cpu.user + cpu.system) / 1e6;
+line('process CPU time / wall time', `${cpuS.toFixed(0)} s / ${wallS.toFixed(0)} s = ${(cpuS / wallS).toFixed(2)} cores on average`, 'what the machine gave this run');
+fig.coresUsed = cpuS / wallS;
 const shards10 = planShards(s.total * 10, bytesPerRow('f32', d) + bytesPerRow('i8', d));
 line('10× this gallery would need', `${shards10.length} wasm memories (f32 + i8)`, 'planShards');
 Object.assign(fig, { storedBytes: storedF32, f32PeakRss, wasmBytes: wasmNow, peakRss: peak, peakRatio: peak / storedF32, threads: TH, loadEnd: loadavg()[0] });
