@@ -168,6 +168,19 @@ export function partsFor(work: number, minPerPart: number, perThread = 1): numbe
 }
 
 let splitScale = 1;
+let inlineParts = false;
+
+/**
+ * Diagnostics (bench/threads.ts): with `on`, calls are still cut into parts as for the current
+ * thread count but every part runs on the calling thread, one after the other, which measures
+ * what splitting costs (work the parts repeat) apart from the machine's cores. Returns the
+ * previous setting.
+ */
+export function setInlineParts(on: boolean): boolean {
+  const prev = inlineParts;
+  inlineParts = on;
+  return prev;
+}
 
 /**
  * Scales every op's minimum part size (tests: 0 splits every call that has at least one unit
@@ -201,7 +214,7 @@ export function splitRange(total: number, parts: number, align = 1): number[] {
  */
 export function runParts(fn: JobExport, parts: number[][]): void {
   const call = kernels<Record<string, (...a: number[]) => unknown>>()[fn];
-  if (parts.length <= 1 || threads <= 1) {
+  if (parts.length <= 1 || threads <= 1 || inlineParts) {
     for (const args of parts) call(...args);
     return;
   }
