@@ -16,3 +16,4 @@ export * from './kernels/diameter';
 export * from './kernels/batchnorm';
 export * from './kernels/dropout';
 export * from './kernels/upsample';
+export * from './kernels/quant';

@@ -3,7 +3,7 @@
 // verification on View-2-style pairs of the held-out people (never seen in training).
 //
 //   npm run build && node dist/bench/lfw.js [--minutes 30] [--size 64] [--crop 0.5] [--colour]
-//     [--batch-norm] [--blocks 32,64,128] [--dim 128] [--dropout 0] [--margin 0.2] [--miner hard|semihard|all]
+//     [--batch-norm] [--flip-test] [--blocks 32,64,128] [--dim 128] [--dropout 0] [--margin 0.2] [--miner hard|semihard|all]
 //     [--hard-after F] [--lr 1e-3] [--min-lr-ratio 0.05] [--no-cosine] [--p 32 --k 4] [--aug flip,shift=4 | --no-aug]
 //     [--held-out 0.15] [--pairs-per-fold 100] [--seed 1] [--eval-every 2] [--data DIR] [--save MODEL]
 //
@@ -29,7 +29,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ImageFolder, Subset, parsePairs, pairPhotos, type AugmentOptions, type Preprocess, type PairList } from '../src/data/index.js';
+import { ImageFolder, Subset, flipHorizontal, parsePairs, pairPhotos, type AugmentOptions, type Preprocess, type PairList } from '../src/data/index.js';
 import { EmbeddingNet } from '../src/nn/index.js';
 import { Adam } from '../src/optim/adam.js';
 import { train, type EpochReport } from '../src/metric/train.js';
@@ -80,6 +80,7 @@ const cfg = {
   blocks: text('--blocks', '32,64,128').split(',').map(Number),
   dim: value('--dim', 128),
   dropout: value('--dropout', 0),
+  flipTest: flag('--flip-test'),
   margin: value('--margin', 0.2),
   miner: text('--miner', 'hard') as Miner,
   lr: value('--lr', 1e-3),
@@ -192,7 +193,7 @@ console.log(`raw pixels (${cfg.size}×${cfg.size}${cfg.colour ? '×3' : ''}, L2-
 
 // ---- Training under the time budget ----
 const net = new EmbeddingNet({
-  seed: cfg.seed, inputShape: [cfg.size, cfg.size, cfg.colour ? 3 : 1], blocks: cfg.blocks, embeddingDim: cfg.dim, batchNorm: cfg.batchNorm, dropout: cfg.dropout,
+  seed: cfg.seed, inputShape: [cfg.size, cfg.size, cfg.colour ? 3 : 1], blocks: cfg.blocks, embeddingDim: cfg.dim, batchNorm: cfg.batchNorm, dropout: cfg.dropout, flipTest: cfg.flipTest,
 });
 const opt = new Adam(net.parameters(), { lr: cfg.lr });
 const budget = cfg.minutes * 60;
@@ -246,7 +247,18 @@ for (const [pi, ph] of phases.entries()) {
 const wallSeconds = (performance.now() - t1) / 1000;
 const final = verify(embedDataset(net, evalSet));
 console.log(`\nLFW held-out verification (${heldLabels.length} people never trained on, ${list.folds}×(${list.perFold}+${list.perFold}) pairs, seed ${cfg.seed})`);
-console.log(`  triplet net (final weights): ${fmt(final)}`);
+console.log(`  triplet net (final weights): ${fmt(final)}${cfg.flipTest ? ' (photo + mirror image: --flip-test)' : ''}`);
+if (!cfg.flipTest) {
+  // What --flip-test would have given with the same weights: each photo's embedding plus its mirror image's, re-normalised.
+  const mirror = embedDataset(net, { size: evalSet.size, people: evalSet.people, label: (i) => evalSet.label(i), photosOf: (l) => evalSet.photosOf(l), get: (i) => flipHorizontal(evalSet.get(i)) });
+  const both = embedDataset(net, evalSet);
+  for (let i = 0; i < both.count; i++) {
+    let n = 0;
+    for (let t = 0; t < both.dim; t++) { both.data[i * both.dim + t] += mirror.data[i * both.dim + t]; n += both.data[i * both.dim + t] ** 2; }
+    for (let t = 0; t < both.dim; t++) both.data[i * both.dim + t] /= Math.sqrt(n) || 1;
+  }
+  console.log(`  with the mirror image too:   ${fmt(verify(both))} (what --flip-test gives with these weights)`);
+}
 if (bestEpoch > 0) console.log(`  best evaluated epoch ${bestEpoch}: acc ${bestAcc.toFixed(4)} (optimistic: chosen on these pairs)`);
 console.log(`  raw pixels:                  ${fmt(pixels)}`);
 console.log(`training: ${(doneSeconds / 60).toFixed(1)} min of training batches (${(wallSeconds / 60).toFixed(1)} min wall with the held-out evaluations), `

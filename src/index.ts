@@ -36,3 +36,10 @@ export { FileFormatError } from './io/container.js';
 export { saveGallery, loadGallery, type GalleryFile, type SaveGalleryOptions, type LoadGalleryOptions } from './io/gallery-file.js';
 export * from './plot/index.js';
 export * from './metric/protocol.js';
+export * from './metric/megaface.js';
+export * from './metric/compact.js';
+export {
+  writeGalleryStream, saveGalleryStream, readGalleryStream, readGalleryStreamAsync, crc32Fast, crc32Combine, STREAM_VERSION, SYNTHETIC,
+  type GalleryStreamInfo, type StreamSummary, type FillRows, type ReadGalleryStreamOptions, type GalleryStream,
+} from './io/gallery-stream.js';
+export { exportNpy, npyHeader, type NpyExport } from './io/export-npy.js';

@@ -30,6 +30,7 @@ const JOB_EXPORTS = [
   'gemm_f32', 'conv2d_fwd_f32', 'conv2d_bwd_input_f32', 'conv2d_bwd_filter_part_f32', 'knn_f32', 'diameter_f32', 'diameters_f32',
   'relu_fwd_f32', 'relu_bwd_f32', 'bias_add_f32', 'colsum_part_f32',
   'maxpool2d_fwd_f32', 'maxpool2d_fwd_inference_f32', 'maxpool2d_bwd_f32',
+  'scan_i8', 'scan_f16', 'rerank_f32', 'quantize_i8_rows', 'encode_f16', 'i8_bounds',
   'batchnorm_stats_part_f32', 'batchnorm_fwd_f32', 'batchnorm_bwd_sums_part_f32', 'batchnorm_bwd_dx_f32',
 ] as const;
 export type JobExport = typeof JOB_EXPORTS[number];

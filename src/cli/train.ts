@@ -23,7 +23,7 @@ const NAME = 'train';
 /** Augmentation used by default (--augment): mirror, shift 3 pixels, small zoom, brightness and contrast. */
 export const DEFAULT_AUGMENT: AugmentOptions = { flip: true, shift: 3, scale: 0.1, brightness: 0.1, contrast: 0.1 };
 
-const OPTION_ORDER = ['data', 'out', 'size', 'grey', 'colour', 'crop', 'dim', 'blocks', 'batch-norm', 'margin', 'miner', 'p', 'k',
+const OPTION_ORDER = ['data', 'out', 'size', 'grey', 'colour', 'crop', 'dim', 'blocks', 'batch-norm', 'flip-test', 'margin', 'miner', 'p', 'k',
   'epochs', 'lr', 'val-people', 'patience', 'seed', 'augment', 'no-augment', 'checkpoint', 'plot'] as const;
 
 function blocksOption(raw: string | boolean | undefined): number[] {
@@ -55,7 +55,7 @@ export function resumeCommand(values: Values): string {
 
 interface Settings {
   data: string; out: string; checkpoint: string; plot: string; resume: boolean;
-  preprocess: Preprocess; blocks: number[]; dim: number; batchNorm: boolean;
+  preprocess: Preprocess; blocks: number[]; dim: number; batchNorm: boolean; flipTest: boolean;
   margin: number; miner: Miner; p: number; k: number; epochs: number; lr: number;
   valPeople: number; patience: number | undefined; seed: number; augment: AugmentOptions | undefined;
 }
@@ -85,6 +85,7 @@ function settings(values: Values): Settings {
     blocks: blocksOption(values.blocks),
     dim: numberOption(NAME, 'dim', values.dim, { min: 1, max: 65536, integer: true }) ?? 128,
     batchNorm: values['batch-norm'] === true,
+    flipTest: values['flip-test'] === true,
     margin: numberOption(NAME, 'margin', values.margin, { min: 0 }) ?? 0.2,
     miner: minerRaw as Miner,
     p: numberOption(NAME, 'p', values.p, { min: 2, max: 1e6, integer: true }) ?? 16,
@@ -140,7 +141,7 @@ async function run(values: Values, _positionals: string[], io: Io): Promise<numb
   }
   const [size] = s.preprocess.size;
   const net = new EmbeddingNet({
-    inputShape: [size, size, s.preprocess.grey ? 1 : 3], blocks: s.blocks, embeddingDim: s.dim, batchNorm: s.batchNorm, seed: s.seed,
+    inputShape: [size, size, s.preprocess.grey ? 1 : 3], blocks: s.blocks, embeddingDim: s.dim, batchNorm: s.batchNorm, flipTest: s.flipTest, seed: s.seed,
   });
   const opt = new Adam(net.parameters(), { lr: s.lr });
   const say = (line: string) => { if (!values.json) io.out(line); };
@@ -198,7 +199,7 @@ async function run(values: Values, _positionals: string[], io: Io): Promise<numb
     resumedFrom: result.resumedFrom ?? null, stoppedEarly: result.stoppedEarly,
     data: { folder: s.data, people: folder.people.length, photos: folder.size, validationPeople: valSet?.people.length ?? 0 },
     options: {
-      blocks: s.blocks, dim: s.dim, batchNorm: s.batchNorm, margin: s.margin, miner: s.miner, p: s.p, k: s.k, epochs: s.epochs, lr: s.lr,
+      blocks: s.blocks, dim: s.dim, batchNorm: s.batchNorm, flipTest: s.flipTest, margin: s.margin, miner: s.miner, p: s.p, k: s.k, epochs: s.epochs, lr: s.lr,
       valPeople: s.valPeople, patience: s.patience ?? null, seed: s.seed, augment: s.augment ?? null,
     },
     history, threshold,
@@ -243,6 +244,8 @@ checkpoint of the last finished epoch and prints the command that continues (--r
   --dim N             embedding size D (default 128)
   --blocks LIST       filters of each conv block, each halving the size (default 32,64,128)
   --batch-norm        batch norm after each convolution (default off)
+  --flip-test         embed each photo and its mirror image, sum and re-normalise (kept in the
+                      model: enrol, identify, verify and eval do it too; default off)
   --margin M          triplet margin (default 0.2)
   --miner NAME        hard | semihard | all (default hard)
   --p N --k N         people per batch and photos per person (default 16 and 4)
@@ -262,7 +265,7 @@ checkpoint of the last finished epoch and prints the command that continues (--r
   options: {
     data: { type: 'string' }, out: { type: 'string' }, size: { type: 'string' }, grey: { type: 'boolean' }, colour: { type: 'boolean' },
     crop: { type: 'string' }, dim: { type: 'string' }, blocks: { type: 'string' }, 'batch-norm': { type: 'boolean' },
-    margin: { type: 'string' }, miner: { type: 'string' }, p: { type: 'string' }, k: { type: 'string' }, epochs: { type: 'string' },
+    'flip-test': { type: 'boolean' }, margin: { type: 'string' }, miner: { type: 'string' }, p: { type: 'string' }, k: { type: 'string' }, epochs: { type: 'string' },
     lr: { type: 'string' }, 'val-people': { type: 'string' }, patience: { type: 'string' }, seed: { type: 'string' },
     augment: { type: 'boolean' }, 'no-augment': { type: 'boolean' }, checkpoint: { type: 'string' }, resume: { type: 'boolean' },
     plot: { type: 'string' },

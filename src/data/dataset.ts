@@ -137,6 +137,71 @@ export class Subset implements FaceDataset {
   }
 }
 
+/**
+ * Several data sets as one, for training on more people (e.g. ORL plus Yale B plus LFW): their
+ * people one after the other, each name prefixed with its part's name (`yaleb/yaleB01`) so two
+ * parts may both have a person called `s1`. Photos must have the same shape in every part (give
+ * each part a preprocess with the same size and channels); get() reads through to the parts.
+ */
+export class ConcatDataset implements FaceDataset {
+  readonly parts: readonly FaceDataset[];
+  readonly people: readonly string[];
+  readonly size: number;
+  private readonly itemStart: Int32Array;
+  private readonly labelStart: Int32Array;
+  private readonly groups: number[][];
+
+  /** `names[p]` prefixes the people of `parts[p]` (`name/person`); '' keeps the names as they are. */
+  constructor(parts: readonly FaceDataset[], names: readonly string[]) {
+    const where = 'ConcatDataset';
+    if (!Array.isArray(parts) || parts.length === 0) throw typeError(where, 'a non-empty array of data sets', describe(parts));
+    parts.forEach((d, p) => checkDataset(`${where}: part ${p}`, d));
+    if (!Array.isArray(names) || names.length !== parts.length || names.some((n) => typeof n !== 'string')) {
+      throw typeError(where, `one name (a string) per part (${parts.length})`, describe(names));
+    }
+    this.parts = Object.freeze([...parts]);
+    this.itemStart = new Int32Array(parts.length + 1);
+    this.labelStart = new Int32Array(parts.length + 1);
+    const people: string[] = [];
+    parts.forEach((d, p) => {
+      this.itemStart[p + 1] = this.itemStart[p] + d.size;
+      this.labelStart[p + 1] = this.labelStart[p] + d.people.length;
+      for (const n of d.people) people.push(names[p] ? `${names[p]}/${n}` : n);
+    });
+    const seen = new Set<string>();
+    for (const n of people) {
+      if (seen.has(n)) throw rangeError(where, 'distinct person names across the parts (give the parts distinct names)', JSON.stringify(n) + ' twice');
+      seen.add(n);
+    }
+    this.people = Object.freeze(people);
+    this.size = this.itemStart[parts.length];
+    this.groups = parts.flatMap((d, p) => d.people.map((_: string, l: number) => d.photosOf(l).map((i: number) => i + this.itemStart[p])));
+  }
+
+  /** The part holding item i and the item's index within it. */
+  private locate(where: string, i: number): [number, number] {
+    checkItem(where, this, i);
+    let p = 0;
+    while (i >= this.itemStart[p + 1]) p++;
+    return [p, i - this.itemStart[p]];
+  }
+
+  label(i: number): number {
+    const [p, j] = this.locate('ConcatDataset.label', i);
+    return this.parts[p].label(j) + this.labelStart[p];
+  }
+  get(i: number): Image {
+    const [p, j] = this.locate('ConcatDataset.get', i);
+    return this.parts[p].get(j);
+  }
+  photosOf(label: number): readonly number[] { return this.groups[checkInt('ConcatDataset.photosOf', 'label', label, 0, this.people.length - 1)]; }
+  source(i: number): string {
+    const [p, j] = this.locate('ConcatDataset.source', i);
+    const d = this.parts[p];
+    return d.source ? d.source(j) : `item ${j} of part ${p}`;
+  }
+}
+
 /** The photos of some people: by name (an unknown name is an error), or those a predicate keeps. */
 export function subsetPeople(ds: FaceDataset, which: readonly string[] | ((name: string, label: number) => boolean)): Subset {
   const where = 'subsetPeople';

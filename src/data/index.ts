@@ -6,7 +6,7 @@ export {
 } from './transform.js';
 export { augment, type AugmentOptions } from './augment.js';
 export {
-  type FaceDataset, ArrayDataset, type ArrayDatasetOptions, Subset, subsetPeople, splitByPeople, splitByPhotos,
+  type FaceDataset, ArrayDataset, type ArrayDatasetOptions, Subset, ConcatDataset, subsetPeople, splitByPeople, splitByPhotos,
   type SplitOptions, type Split, checkDataset, groupByLabel,
 } from './dataset.js';
 export {

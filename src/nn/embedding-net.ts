@@ -11,6 +11,8 @@ import { registerModuleType } from './registry.js';
 import { Dense, Dropout, Flatten, L2Normalize, checkOptions, configOptions } from './layers.js';
 import { ConvBlock, Sequential } from './sequential.js';
 import { resolveRng, type SeedOptions } from './init.js';
+import { add, scale } from '../ops/elementwise.js';
+import { l2Normalize } from '../ops/normalize.js';
 
 /** What identification and verification need from a network: images in, embeddings out. */
 export interface EmbeddingModel {
@@ -86,6 +88,27 @@ export interface EmbeddingNetOptions extends SeedOptions {
   batchNorm?: boolean;
   /** Dropout rate before the dense layer (default 0: none). */
   dropout?: number;
+  /**
+   * Test-time flip (default false): embed() returns the sum of the embeddings of each image and of
+   * its mirror image, L2-normalised again (their mean when normalize is false). Training (forward)
+   * is unaffected; the option is part of the architecture, so model files keep it.
+   */
+  flipTest?: boolean;
+}
+
+/** Images [N,H,W,C] mirrored left-right (a new tensor, off the graph). */
+export function mirrorImages(x: Tensor): Tensor {
+  const [n, h, w, c] = x.shape;
+  const out = new Tensor([...x.shape]);
+  const src = x.data, dst = out.data;
+  for (let r = 0; r < n * h; r++) {
+    const row = r * w * c;
+    for (let j = 0; j < w; j++) {
+      const a = row + j * c, b = row + (w - 1 - j) * c;
+      for (let k = 0; k < c; k++) dst[b + k] = src[a + k];
+    }
+  }
+  return out;
 }
 
 /**
@@ -100,6 +123,7 @@ export class EmbeddingNet extends Module implements EmbeddingModel {
   readonly normalize: boolean;
   readonly batchNorm: boolean;
   readonly dropoutRate: number;
+  readonly flipTest: boolean;
   readonly seed?: number;
   /** Shape [H, W, C] after the conv blocks. */
   readonly featureShape: readonly [number, number, number];
@@ -112,17 +136,18 @@ export class EmbeddingNet extends Module implements EmbeddingModel {
   constructor(opts: EmbeddingNetOptions = {}) {
     super();
     const where = 'EmbeddingNet';
-    checkOptions(where, opts, '{ inputShape?, blocks?, embeddingDim?, normalize?, batchNorm?, dropout?, seed?, rng? }');
+    checkOptions(where, opts, '{ inputShape?, blocks?, embeddingDim?, normalize?, batchNorm?, dropout?, flipTest?, seed?, rng? }');
     this.inputShape = checkInputShape(where, opts.inputShape ?? [64, 64, 1]);
     const blocks = opts.blocks ?? [32, 64, 128];
     if (!Array.isArray(blocks)) throw typeError(where, 'options.blocks to be an array of filter counts', describe(blocks));
     this.blocks = blocks.map((b, i) => checkInt(where, `options.blocks[${i}]`, b, 1));
     this.embeddingDim = checkInt(where, 'options.embeddingDim', opts.embeddingDim ?? 128, 1);
-    for (const k of ['normalize', 'batchNorm'] as const) {
+    for (const k of ['normalize', 'batchNorm', 'flipTest'] as const) {
       if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw typeError(where, `options.${k} to be a boolean`, describe(opts[k]));
     }
     this.normalize = opts.normalize ?? true;
     this.batchNorm = opts.batchNorm ?? false;
+    this.flipTest = opts.flipTest ?? false;
     this.dropoutRate = checkNumber(where, 'options.dropout', opts.dropout ?? 0, 0);
     if (this.dropoutRate >= 1) throw rangeError(where, 'options.dropout to be a rate in [0, 1)', describe(this.dropoutRate));
     const { rng, seed } = resolveRng(where, opts);
@@ -163,13 +188,18 @@ export class EmbeddingNet extends Module implements EmbeddingModel {
    * processed batchSize at a time (default 64) so that large sets fit in memory. Returns [N, D].
    */
   embed(x: Tensor, batchSize = 64): Tensor {
-    return embedInChunks(this, 'EmbeddingNet.embed', x, this.inputShape, this.embeddingDim, batchSize, (c) => this.forward(c));
+    return embedInChunks(this, 'EmbeddingNet.embed', x, this.inputShape, this.embeddingDim, batchSize, (c) => {
+      if (!this.flipTest) return this.forward(c);
+      const both = add(this.forward(c), this.forward(mirrorImages(c)));
+      return this.normalize ? l2Normalize(both) : scale(both, 0.5);
+    });
   }
 
   config(): ModuleConfig {
     return {
       type: 'EmbeddingNet', inputShape: [...this.inputShape], blocks: [...this.blocks], embeddingDim: this.embeddingDim,
-      normalize: this.normalize, batchNorm: this.batchNorm, dropout: this.dropoutRate, ...(this.seed !== undefined ? { seed: this.seed } : {}),
+      normalize: this.normalize, batchNorm: this.batchNorm, dropout: this.dropoutRate,
+      ...(this.flipTest ? { flipTest: true } : {}), ...(this.seed !== undefined ? { seed: this.seed } : {}),
     };
   }
 }

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Image } from '../../src/data/image.js';
-import { ArrayDataset, Subset, subsetPeople, splitByPeople, splitByPhotos, type FaceDataset } from '../../src/data/dataset.js';
+import { ArrayDataset, ConcatDataset, Subset, subsetPeople, splitByPeople, splitByPhotos, type FaceDataset } from '../../src/data/dataset.js';
 
 const img = (v: number): Image => ({ width: 2, height: 1, channels: 1, data: Float32Array.from([v, v]) });
 
@@ -49,6 +49,27 @@ test('subsetPeople by names and by predicate: parent order, relabelled, reads th
   const inner = subsetPeople(s, ['p3']);
   assert.equal(values(inner), [300, 301]);
   assert.ok(inner.parent === s);
+});
+
+test('ConcatDataset: people one after the other with prefixed names, labels offset, photos read through', () => {
+  const a = make([2, 1]), b = make([3]);
+  const c = new ConcatDataset([a, b], ['a', 'b']);
+  assert.equal(c.people, ['a/p0', 'a/p1', 'b/p0']);
+  assert.is(c.size, 6);
+  assert.equal(Array.from({ length: 6 }, (_, i) => c.label(i)), [0, 0, 1, 2, 2, 2]);
+  assert.equal(values(c), [0, 1, 100, 0, 1, 2]);
+  assert.equal(c.photosOf(2), [3, 4, 5]);
+  assert.equal(c.photosOf(1), [2]);
+  assert.is(c.source(4), 'image 1 (p0)');
+  // A subset of one part inside a concatenation, and no prefix for the first part.
+  const d = new ConcatDataset([subsetPeople(a, ['p1']), b], ['', 'x']);
+  assert.equal(d.people, ['p1', 'x/p0']);
+  assert.equal(values(d), [100, 0, 1, 2]);
+  assert.throws(() => new ConcatDataset([a, a], ['', '']), /ConcatDataset: expected distinct person names.*"p0" twice/);
+  assert.throws(() => new ConcatDataset([a], ['a', 'b']), /ConcatDataset: expected one name \(a string\) per part \(1\)/);
+  assert.throws(() => new ConcatDataset([], []), /ConcatDataset: expected a non-empty array of data sets/);
+  assert.throws(() => c.get(6), /ConcatDataset.get: expected an item index/);
+  assert.throws(() => c.photosOf(3), /ConcatDataset.photosOf: expected label/);
 });
 
 test('splitByPeople: disjoint people covering all, deterministic per seed, fraction or count', () => {

@@ -6,6 +6,7 @@ import { Rng } from '../../src/random.js';
 import { tripletLoss } from '../../src/ops/triplet.js';
 import { Adam } from '../../src/optim/adam.js';
 import { EmbeddingNet, moduleFromConfig } from '../../src/nn/index.js';
+import { mirrorImages } from '../../src/nn/embedding-net.js';
 
 const bits = (t: Tensor) => Array.from(new Uint32Array(t.toFloat32Array().buffer));
 
@@ -97,6 +98,37 @@ test('embed() in chunks equals one forward in evaluation; N=0 gives [0, D]', () 
   for (const bs of [1, 3, 4, 10, 64]) assert.equal(bits(net.embed(x, bs)), bits(whole), `batchSize ${bs}`);
   assert.equal(net.embed(new Tensor([0, 16, 12, 3])).shape, [0, 7]);
   net.dispose();
+}));
+
+test('mirrorImages reverses W in NHWC, channels kept together', () => tidy(() => {
+  // 1 image, 1 row, 3 columns, 2 channels: (a0,a1) (b0,b1) (c0,c1) → (c0,c1) (b0,b1) (a0,a1).
+  const m = mirrorImages(tensor([1, 2, 3, 4, 5, 6], [1, 1, 3, 2]));
+  assert.equal(Array.from(m.data), [5, 6, 3, 4, 1, 2]);
+  const two = mirrorImages(tensor([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2, 1]));
+  assert.equal(Array.from(two.data), [2, 1, 4, 3, 6, 5, 8, 7]);
+}));
+
+test('flipTest: embed() = normalise(f(x) + f(mirror x)) (mean without normalize); forward unchanged; kept in the config', () => tidy(() => {
+  const x = randn([3, 16, 16, 1], new Rng(5), 1);
+  for (const normalize of [true, false]) {
+    const plain = new EmbeddingNet({ seed: 3, inputShape: [16, 16, 1], blocks: [4, 8], embeddingDim: 6, normalize });
+    const flip = new EmbeddingNet({ seed: 3, inputShape: [16, 16, 1], blocks: [4, 8], embeddingDim: 6, normalize, flipTest: true });
+    const a = plain.embed(x).toFloat32Array(), b = plain.embed(mirrorImages(x)).toFloat32Array();
+    const got = flip.embed(x, 2).toFloat32Array();
+    for (let i = 0; i < 3; i++) {
+      const s = Array.from({ length: 6 }, (_, t) => a[i * 6 + t] + b[i * 6 + t]);
+      const norm = normalize ? Math.hypot(...s) : 2;
+      for (let t = 0; t < 6; t++) assert.ok(Math.abs(got[i * 6 + t] - s[t] / norm) < 1e-6, `normalize ${normalize} row ${i} col ${t}`);
+    }
+    // A mirror image has exactly the same flip-test embedding.
+    assert.ok(flip.embed(mirrorImages(x)).toFloat32Array().every((v, i) => Math.abs(v - got[i]) < 1e-6));
+    assert.equal(bits(flip.forward(x)), bits(plain.forward(x)));
+    assert.is(flip.config().flipTest, true);
+    assert.is('flipTest' in plain.config(), false);
+    const again = moduleFromConfig(flip.config()) as EmbeddingNet;
+    assert.is(again.flipTest, true);
+    again.dispose(); plain.dispose(); flip.dispose();
+  }
 }));
 
 test('stateDict round trip: save → new model from config → load → identical outputs bit for bit (with batch norm buffers)', () => tidy(() => {

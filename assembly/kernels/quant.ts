@@ -1,0 +1,485 @@
+// Compact gallery storage and the scans over it (issue 6): int8 rows with one float scale per row,
+// float16 rows, candidate scans that keep the c best rows of each query by an approximate distance,
+// the exact float32 re-ranking of those candidates, and the CRC-32 that gallery files check every
+// chunk with (the JavaScript one in src/io/crc32.ts runs at about 0.27 GB/s, too slow for 2.4 GB).
+//
+// Every scan takes a gallery row range [g0, g1) and reports absolute row numbers, so the rows can
+// be split over threads or shards and the partial top lists merged by (key, row) afterwards. Heaps
+// order by the key (value, row): among equal values the lower row wins, whatever order the rows
+// were offered in, so a split scan followed by a merge gives exactly the unsplit result.
+import { ldf, stf, ldi, sti, ldv, hsum } from '../mem';
+import { l2sq_f32 } from './knn';
+
+/** Sifts (v, j) down from position c in the max-heap (hd, hi) of n entries. */
+@inline function qSiftDown(hd: usize, hi: usize, n: i32, v: f32, j: i32, c: i32): void {
+  while (true) {
+    let m = 2 * c + 1;
+    if (m >= n) break;
+    let mv = ldf(hd, m), mj = ldi(hi, m);
+    const r = m + 1;
+    if (r < n) {
+      const rv = ldf(hd, r), rj = ldi(hi, r);
+      if (rv > mv || (rv == mv && rj > mj)) { m = r; mv = rv; mj = rj; }
+    }
+    if (mv > v || (mv == v && mj > j)) { stf(hd, c, mv); sti(hi, c, mj); c = m; } else break;
+  }
+  stf(hd, c, v);
+  sti(hi, c, j);
+}
+
+/** Offers (v, j) to the max-heap of capacity k that has been offered `seen` keys before. */
+@inline function qOffer(hd: usize, hi: usize, seen: i32, k: i32, v: f32, j: i32): void {
+  if (seen < k) {
+    let c = seen;
+    while (c > 0) {
+      const p = (c - 1) >> 1;
+      const pv = ldf(hd, p), pj = ldi(hi, p);
+      if (pv > v || (pv == v && pj > j)) break;
+      stf(hd, c, pv);
+      sti(hi, c, pj);
+      c = p;
+    }
+    stf(hd, c, v);
+    sti(hi, c, j);
+  } else {
+    const tv = ldf(hd, 0);
+    if (v < tv || (v == tv && j < ldi(hi, 0))) qSiftDown(hd, hi, k, v, j, 0);
+  }
+}
+
+/** Heap-sorts the full heap of k entries in place: ascending (value, row). */
+@inline function qSort(hd: usize, hi: usize, k: i32): void {
+  for (let end = k - 1; end > 0; end--) {
+    const tv = ldf(hd, 0), tj = ldi(hi, 0);
+    const lv = ldf(hd, end), lj = ldi(hi, end);
+    stf(hd, end, tv);
+    sti(hi, end, tj);
+    qSiftDown(hd, hi, end, lv, lj, 0);
+  }
+}
+
+/** One slicing-by-8 step of the CRC register c over the 8 bytes at p. */
+@inline function crc8(table: usize, c: u32, p: usize): u32 {
+  const lo = load<u32>(p) ^ c;
+  const hi = load<u32>(p, 4);
+  return load<u32>(table + ((<usize>(7 * 256) + <usize>(lo & 255)) << 2))
+    ^ load<u32>(table + ((<usize>(6 * 256) + <usize>((lo >> 8) & 255)) << 2))
+    ^ load<u32>(table + ((<usize>(5 * 256) + <usize>((lo >> 16) & 255)) << 2))
+    ^ load<u32>(table + ((<usize>(4 * 256) + <usize>(lo >> 24)) << 2))
+    ^ load<u32>(table + ((<usize>(3 * 256) + <usize>(hi & 255)) << 2))
+    ^ load<u32>(table + ((<usize>(2 * 256) + <usize>((hi >> 8) & 255)) << 2))
+    ^ load<u32>(table + ((<usize>(256) + <usize>((hi >> 16) & 255)) << 2))
+    ^ load<u32>(table + (<usize>(hi >> 24) << 2));
+}
+
+/** The CRC register c advanced over bytes [i, n) at p: 8 bytes a step, then byte by byte. */
+@inline function crcTail(table: usize, c: u32, p: usize, i: i32, n: i32): u32 {
+  for (; i + 8 <= n; i += 8) c = crc8(table, c, p + <usize>i);
+  for (; i < n; i++) c = load<u32>(table + (<usize>((c ^ <u32>load<u8>(p + <usize>i)) & 255) << 2)) ^ (c >> 8);
+  return c;
+}
+
+/**
+ * crc32_update(table, p, n, crc): returns the CRC-32 (IEEE, zlib/PNG polynomial 0xEDB88320) of
+ * the n bytes at p continued from `crc` (0 to start), as src/io/crc32.ts computes it. table:
+ * [8 × 256] u32, table[0] the byte-wise table and table[s][b] = table[0][table[s−1][b] & 255] ^
+ * (table[s−1][b] >>> 8) (slicing-by-8), built by TypeScript. Loop: 8 bytes per step (two u32
+ * little-endian loads, no alignment needed), then a byte-wise tail for n % 8. No SIMD (a CRC is a
+ * serial chain). Returns a u32; nothing is written.
+ */
+export function crc32_update(table: usize, p: usize, n: i32, crc: u32): u32 {
+  return ~crcTail(table, ~crc, p, 0, n);
+}
+
+/**
+ * crc32_parts4(table, p, n, out): the CRC-32s (each from 0) of 4 consecutive parts of the n bytes
+ * at p: parts 0, 1, 2 of q = 8·⌊n / 32⌋ bytes each, part 3 the remaining n − 3q bytes. The four
+ * serial chains are interleaved in one loop (a single chain waits on its table loads), then part 3's
+ * extra bytes follow (8 a step, then a byte-wise tail). TypeScript joins them with crc32_combine.
+ * table as crc32_update. out: [4] u32 (output), must not overlap table or the bytes.
+ */
+export function crc32_parts4(table: usize, p: usize, n: i32, out: usize): void {
+  const q = (n >> 5) << 3;
+  const p1 = p + <usize>q, p2 = p1 + <usize>q, p3 = p2 + <usize>q;
+  let c0: u32 = ~0, c1: u32 = ~0, c2: u32 = ~0, c3: u32 = ~0;
+  for (let i = 0; i < q; i += 8) {
+    c0 = crc8(table, c0, p + <usize>i);
+    c1 = crc8(table, c1, p1 + <usize>i);
+    c2 = crc8(table, c2, p2 + <usize>i);
+    c3 = crc8(table, c3, p3 + <usize>i);
+  }
+  c3 = crcTail(table, c3, p3, q, n - 3 * q);
+  store<u32>(out, ~c0);
+  store<u32>(out, ~c1, 4);
+  store<u32>(out, ~c2, 8);
+  store<u32>(out, ~c3, 12);
+}
+
+/**
+ * quantize_i8_rows(x, d, r0, r1, outQ, outScale, outNorm2): int8 copies of rows r0..r1−1 of the
+ * float32 matrix x [· × d] (row stride d floats). Row r: scale s = max_k |x[r,k]| / 127 (0 for an
+ * all-zero row), q[r,k] = round-half-even(x[r,k] / s) in [−127, 127] (never −128, so that two
+ * products of int8 values add up within int16: 2 · 127² = 32258 ≤ 32767, for kernels that
+ * accumulate in int16).
+ * outQ: [· × d] i8 (row stride d bytes, written at row r), outScale: [·] f32 (s at r),
+ * outNorm2: [·] f32 (s² · Σ_k q[r,k]², the squared norm of the dequantized row, at r). Lanes run
+ * along d (max |x| over 4 lanes; round-half-even, clamp, narrow to 4 bytes a step), scalar tails
+ * for d % 4; Σ q² in int32 lanes (exact: d · 127² < 2^31 for d < 133,000). Rows are independent:
+ * ranges split over threads. Outputs must not overlap x.
+ */
+export function quantize_i8_rows(x: usize, d: i32, r0: i32, r1: i32, outQ: usize, outScale: usize, outNorm2: usize): void {
+  const d4 = d & ~3;
+  for (let r = r0; r < r1; r++) {
+    const xr = x + (<usize>r * <usize>d << 2);
+    const qr = outQ + <usize>r * <usize>d;
+    let mv = f32x4.splat(0);
+    let k = 0;
+    for (; k < d4; k += 4) mv = f32x4.max(mv, f32x4.abs(ldv(xr, k)));
+    let m: f32 = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+    for (; k < d; k++) m = max(m, abs(ldf(xr, k)));
+    const s: f32 = m / 127;
+    const inv: f32 = m > 0 ? <f32>127 / m : 0;
+    const iv = f32x4.splat(inv), hi = i32x4.splat(127), lo = i32x4.splat(-127);
+    let sqv = i32x4.splat(0);
+    k = 0;
+    for (; k < d4; k += 4) {
+      const v = i32x4.max_s(i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(ldv(xr, k), iv))), hi), lo);
+      sqv = i32x4.add(sqv, i32x4.mul(v, v));
+      // Four int32 lanes to four int8 bytes (values already in [−127, 127]).
+      const b = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(v, v), i16x8.narrow_i32x4_s(v, v));
+      store<i32>(qr + <usize>k, i32x4.extract_lane(b, 0));
+    }
+    let sq: i64 = <i64>(i32x4.extract_lane(sqv, 0) + i32x4.extract_lane(sqv, 1) + i32x4.extract_lane(sqv, 2) + i32x4.extract_lane(sqv, 3));
+    for (; k < d; k++) {
+      let v = <i32>nearest<f32>(ldf(xr, k) * inv);
+      if (v > 127) v = 127;
+      if (v < -127) v = -127;
+      store<i8>(qr + <usize>k, <i8>v);
+      sq += <i64>(v * v);
+    }
+    stf(outScale, r, s);
+    stf(outNorm2, r, s * s * <f32>sq);
+  }
+}
+
+/**
+ * encode_f16(x, i0, i1, out): float16 (IEEE binary16) copies of the floats x[i0..i1−1] into the
+ * u16 array out at the same positions, rounded to nearest-even; magnitudes under 2^−14 become
+ * half subnormals, above 65504 (and ±Inf) become ±Inf, NaN a quiet NaN. Scalar (a one-off
+ * encoding). Element ranges split over threads. out must not overlap x.
+ */
+export function encode_f16(x: usize, i0: i32, i1: i32, out: usize): void {
+  for (let i = i0; i < i1; i++) {
+    const bits = reinterpret<u32>(ldf(x, i));
+    const sign: u32 = (bits >> 16) & 0x8000;
+    let a: u32 = bits & 0x7fffffff;
+    let h: u32;
+    if (a >= 0x47800000) {
+      h = a > 0x7f800000 ? 0x7e00 : 0x7c00;
+    } else if (a < 0x38800000) {
+      // Subnormal half: let the float adder round (2^-1 + |x| puts the half's bits at the bottom).
+      h = reinterpret<u32>(reinterpret<f32>(a) + <f32>0.5) - 0x3f000000;
+    } else {
+      const odd = (a >> 13) & 1;
+      a += 0xc8000fff + odd; // (15 − 127) << 23, plus the rounding bias
+      h = a >> 13;
+    }
+    store<u16>(out + (<usize>i << 1), <u16>(h | sign));
+  }
+}
+
+/** Decodes 4 halves (the u32 lanes hold the 16-bit patterns) into an f32x4, subnormals included. */
+@inline function halves(x: v128): v128 {
+  const sign = i32x4.shl(v128.and(x, i32x4.splat(0x8000)), 16);
+  const mag = i32x4.shl(v128.and(x, i32x4.splat(0x7fff)), 13);
+  // mag read as a float is the half's value · 2^−112 (exponent bias 127 instead of 15).
+  return v128.or(f32x4.mul(mag, f32x4.splat(<f32>5.192296858534828e33)), sign);
+}
+
+/** Queries per block: each block of gallery rows is read once per block of QB queries. */
+const QB: i32 = 64;
+
+/**
+ * scan_f16(q, nq, h, g0, g1, d, c, scratch, outD, outI): the c best rows of each query among the
+ * float16 gallery rows g0..g1−1, by the squared Euclidean distance to the decoded row.
+ * q: [nq × d] f32 queries (row stride d). h: [· × d] u16 halves (row stride d). Requires
+ * 1 ≤ c ≤ g1 − g0. scratch: f32 [gb × d] with gb = max(4, 4096 / d) (a decoded block of rows).
+ * outD: [nq × c] f32 squared distances to the decoded rows, outI: [nq × c] i32 absolute rows
+ * (outputs), each query's row sorted by (distance, row) ascending. Loops: blocks of QB = 64
+ * queries × blocks of gb rows; each block is decoded once (lanes along d, 8 halves a step, scalar
+ * tail for d % 8) and then scanned for every query of the block in tiles of 1 query × 4 rows
+ * (lanes along d, scalar tail for d % 4). Outputs must not overlap q, h or scratch.
+ */
+export function scan_f16(q: usize, nq: i32, h: usize, g0: i32, g1: i32, d: i32, c: i32, scratch: usize, outD: usize, outI: usize): void {
+  const row = <usize>d << 2;
+  let gb = 4096 / (d > 0 ? d : 1);
+  if (gb < 4) gb = 4;
+  const d4 = d & ~3;
+  for (let qb0 = 0; qb0 < nq; qb0 += QB) {
+    const qb1 = min(qb0 + QB, nq);
+    for (let jb0 = g0; jb0 < g1; jb0 += gb) {
+      const jb1 = min(jb0 + gb, g1);
+      // Decode rows jb0..jb1−1 into scratch.
+      for (let j = jb0; j < jb1; j++) {
+        const src = h + (<usize>j * <usize>d << 1);
+        const dst = scratch + <usize>(j - jb0) * row;
+        let k = 0;
+        for (; k + 8 <= d; k += 8) {
+          const x = v128.load(src + (<usize>k << 1));
+          v128.store(dst + (<usize>k << 2), halves(i32x4.extend_low_i16x8_u(x)));
+          v128.store(dst + (<usize>(k + 4) << 2), halves(i32x4.extend_high_i16x8_u(x)));
+        }
+        for (; k < d; k++) {
+          const x = i32x4.splat(<i32>load<u16>(src + (<usize>k << 1)));
+          stf(dst, k, f32x4.extract_lane(halves(x), 0));
+        }
+      }
+      for (let i = qb0; i < qb1; i++) {
+        const qi = q + <usize>i * row;
+        const hd = outD + (<usize>(i * c) << 2), hi = outI + (<usize>(i * c) << 2);
+        let j = jb0;
+        for (; j + 4 <= jb1; j += 4) {
+          const r0 = scratch + <usize>(j - jb0) * row, r1 = r0 + row, r2 = r1 + row, r3 = r2 + row;
+          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+          for (let k = 0; k < d4; k += 4) {
+            const x = ldv(qi, k);
+            let u = f32x4.sub(x, ldv(r0, k)); a0 = f32x4.add(a0, f32x4.mul(u, u));
+            u = f32x4.sub(x, ldv(r1, k)); a1 = f32x4.add(a1, f32x4.mul(u, u));
+            u = f32x4.sub(x, ldv(r2, k)); a2 = f32x4.add(a2, f32x4.mul(u, u));
+            u = f32x4.sub(x, ldv(r3, k)); a3 = f32x4.add(a3, f32x4.mul(u, u));
+          }
+          let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+          for (let k = d4; k < d; k++) {
+            const x = ldf(qi, k);
+            let u = x - ldf(r0, k); s0 += u * u;
+            u = x - ldf(r1, k); s1 += u * u;
+            u = x - ldf(r2, k); s2 += u * u;
+            u = x - ldf(r3, k); s3 += u * u;
+          }
+          const seen = j - g0;
+          qOffer(hd, hi, seen, c, s0, j);
+          qOffer(hd, hi, seen + 1, c, s1, j + 1);
+          qOffer(hd, hi, seen + 2, c, s2, j + 2);
+          qOffer(hd, hi, seen + 3, c, s3, j + 3);
+        }
+        for (; j < jb1; j++) qOffer(hd, hi, j - g0, c, l2sq_f32(qi, scratch + <usize>(j - jb0) * row, d), j);
+      }
+    }
+  }
+  for (let i = 0; i < nq; i++) qSort(outD + (<usize>(i * c) << 2), outI + (<usize>(i * c) << 2), c);
+}
+
+/** Σ_k a[k]·b[k] over d int8 values (16 lanes a step, then a scalar tail), as an i32. */
+@inline function dot_i8(a: usize, b: usize, d: i32): i32 {
+  let acc = i32x4.splat(0);
+  let k = 0;
+  for (; k + 16 <= d; k += 16) acc = i32x4.add(acc, dot16(a + <usize>k, b + <usize>k));
+  let s = i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
+  for (; k < d; k++) s += <i32>load<i8>(a + <usize>k) * <i32>load<i8>(b + <usize>k);
+  return s;
+}
+
+/**
+ * Partial dot products of 16 int8 values at a and b as 4 int32 lanes: both halves of 8 are loaded
+ * sign-extended to int16 (v128.load8x8_s) and multiplied and pairwise added by i32x4.dot_i16x8_s.
+ */
+@inline function dot16(a: usize, b: usize): v128 {
+  return i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(a), v128.load8x8_s(b)), i32x4.dot_i16x8_s(v128.load8x8_s(a, 8), v128.load8x8_s(b, 8)));
+}
+
+/**
+ * scan_i8(q, qs, qn2, nq, g, gs, gn2, g0, g1, d, c, outD, outI): the c best rows of each query
+ * among the int8 gallery rows g0..g1−1 (quantize_i8_rows), by the squared distance between the
+ * dequantized vectors, qn2[i] + gn2[j] − 2·qs[i]·gs[j]·(q_i · g_j) with the dot product of the int8
+ * values computed exactly in int32. q: [nq × d] i8 queries (quantize_i8_rows, row stride d bytes),
+ * qs, qn2: [nq] f32 their scales and squared norms; g: [· × d] i8 rows, gs, gn2: [·] f32. Requires
+ * 1 ≤ c ≤ g1 − g0 and every value in [−127, 127] (kept for int16-accumulating variants; the
+ * products here are summed in int32: |dot| ≤ d · 127², exact for d < 133,000).
+ * outD: [nq × c] f32 keys, outI: [nq × c] i32 absolute rows (outputs), each query's row sorted by
+ * (key, row) ascending. Loops: blocks of QB = 64 queries × blocks of about 16 KiB of rows
+ * (16384 / d rows, at least 4); tiles of 4 queries × 2 rows (each row's values loaded once for 4
+ * queries: the batch path), then single rows for an odd last row, then 1 query × 4 rows for the
+ * last nq % 4 queries of a block; lanes run along d, 16 int8 values a step (two loads of 8
+ * sign-extended to int16, i32x4.dot_i16x8_s into int32 lanes), then a scalar tail for d % 16.
+ * Every key is the same whatever tile computed it (exact int32 dot, one f32 formula), and each
+ * query is offered rows in increasing order, so query or row ranges split over threads give the
+ * same lists. Outputs must not overlap the inputs.
+ */
+export function scan_i8(q: usize, qs: usize, qn2: usize, nq: i32, g: usize, gs: usize, gn2: usize, g0: i32, g1: i32, d: i32, c: i32, outD: usize, outI: usize): void {
+  const row = <usize>d;
+  let gb = 16384 / (d > 0 ? d : 1);
+  if (gb < 4) gb = 4;
+  const d16 = d & ~15;
+  for (let qb0 = 0; qb0 < nq; qb0 += QB) {
+    const qb1 = min(qb0 + QB, nq);
+    for (let jb0 = g0; jb0 < g1; jb0 += gb) {
+      const jb1 = min(jb0 + gb, g1);
+      let i = qb0;
+      // Tiles of 4 queries × 2 rows: each row's 16 values are loaded once for 4 queries.
+      for (; i + 4 <= qb1; i += 4) {
+        const x0 = q + <usize>i * row, x1 = x0 + row, x2 = x1 + row, x3 = x2 + row;
+        let j = jb0;
+        for (; j + 2 <= jb1; j += 2) {
+          const r0 = g + <usize>j * row, r1 = r0 + row;
+          let a00 = i32x4.splat(0), a01 = i32x4.splat(0), a10 = i32x4.splat(0), a11 = i32x4.splat(0);
+          let a20 = i32x4.splat(0), a21 = i32x4.splat(0), a30 = i32x4.splat(0), a31 = i32x4.splat(0);
+          for (let k = 0; k < d16; k += 16) {
+            const ku = <usize>k;
+            const b0l = v128.load8x8_s(r0 + ku), b0h = v128.load8x8_s(r0 + ku, 8);
+            const b1l = v128.load8x8_s(r1 + ku), b1h = v128.load8x8_s(r1 + ku, 8);
+            let xl = v128.load8x8_s(x0 + ku), xh = v128.load8x8_s(x0 + ku, 8);
+            a00 = i32x4.add(a00, i32x4.add(i32x4.dot_i16x8_s(xl, b0l), i32x4.dot_i16x8_s(xh, b0h)));
+            a01 = i32x4.add(a01, i32x4.add(i32x4.dot_i16x8_s(xl, b1l), i32x4.dot_i16x8_s(xh, b1h)));
+            xl = v128.load8x8_s(x1 + ku); xh = v128.load8x8_s(x1 + ku, 8);
+            a10 = i32x4.add(a10, i32x4.add(i32x4.dot_i16x8_s(xl, b0l), i32x4.dot_i16x8_s(xh, b0h)));
+            a11 = i32x4.add(a11, i32x4.add(i32x4.dot_i16x8_s(xl, b1l), i32x4.dot_i16x8_s(xh, b1h)));
+            xl = v128.load8x8_s(x2 + ku); xh = v128.load8x8_s(x2 + ku, 8);
+            a20 = i32x4.add(a20, i32x4.add(i32x4.dot_i16x8_s(xl, b0l), i32x4.dot_i16x8_s(xh, b0h)));
+            a21 = i32x4.add(a21, i32x4.add(i32x4.dot_i16x8_s(xl, b1l), i32x4.dot_i16x8_s(xh, b1h)));
+            xl = v128.load8x8_s(x3 + ku); xh = v128.load8x8_s(x3 + ku, 8);
+            a30 = i32x4.add(a30, i32x4.add(i32x4.dot_i16x8_s(xl, b0l), i32x4.dot_i16x8_s(xh, b0h)));
+            a31 = i32x4.add(a31, i32x4.add(i32x4.dot_i16x8_s(xl, b1l), i32x4.dot_i16x8_s(xh, b1h)));
+          }
+          let s00 = isum(a00), s01 = isum(a01), s10 = isum(a10), s11 = isum(a11);
+          let s20 = isum(a20), s21 = isum(a21), s30 = isum(a30), s31 = isum(a31);
+          for (let k = d16; k < d; k++) {
+            const ku = <usize>k;
+            const b0 = <i32>load<i8>(r0 + ku), b1 = <i32>load<i8>(r1 + ku);
+            let x = <i32>load<i8>(x0 + ku); s00 += x * b0; s01 += x * b1;
+            x = <i32>load<i8>(x1 + ku); s10 += x * b0; s11 += x * b1;
+            x = <i32>load<i8>(x2 + ku); s20 += x * b0; s21 += x * b1;
+            x = <i32>load<i8>(x3 + ku); s30 += x * b0; s31 += x * b1;
+          }
+          const gs0 = ldf(gs, j), gs1 = ldf(gs, j + 1), gn0 = ldf(gn2, j), gn1 = ldf(gn2, j + 1);
+          const seen = j - g0;
+          i8Offer(outD, outI, c, i, qs, qn2, seen, j, gn0, gs0, s00, gn1, gs1, s01);
+          i8Offer(outD, outI, c, i + 1, qs, qn2, seen, j, gn0, gs0, s10, gn1, gs1, s11);
+          i8Offer(outD, outI, c, i + 2, qs, qn2, seen, j, gn0, gs0, s20, gn1, gs1, s21);
+          i8Offer(outD, outI, c, i + 3, qs, qn2, seen, j, gn0, gs0, s30, gn1, gs1, s31);
+        }
+        for (; j < jb1; j++) {
+          for (let t = i; t < i + 4; t++) {
+            const two = <f32>2 * ldf(qs, t);
+            const s = dot_i8(q + <usize>t * row, g + <usize>j * row, d);
+            qOffer(outD + (<usize>(t * c) << 2), outI + (<usize>(t * c) << 2), j - g0, c, ldf(qn2, t) + ldf(gn2, j) - two * ldf(gs, j) * <f32>s, j);
+          }
+        }
+      }
+      // The last nq % 4 queries of the block: tiles of 1 query × 4 rows.
+      for (; i < qb1; i++) {
+        const qi = q + <usize>i * row;
+        const hd = outD + (<usize>(i * c) << 2), hi = outI + (<usize>(i * c) << 2);
+        const two = <f32>2 * ldf(qs, i), qn = ldf(qn2, i);
+        let j = jb0;
+        for (; j + 4 <= jb1; j += 4) {
+          const r0 = g + <usize>j * row, r1 = r0 + row, r2 = r1 + row, r3 = r2 + row;
+          let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+          for (let k = 0; k < d16; k += 16) {
+            const x0 = v128.load8x8_s(qi + <usize>k), x1 = v128.load8x8_s(qi + <usize>k, 8);
+            a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r0 + <usize>k)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r0 + <usize>k, 8))));
+            a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r1 + <usize>k)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r1 + <usize>k, 8))));
+            a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r2 + <usize>k)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r2 + <usize>k, 8))));
+            a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r3 + <usize>k)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r3 + <usize>k, 8))));
+          }
+          let s0 = isum(a0), s1 = isum(a1), s2 = isum(a2), s3 = isum(a3);
+          for (let k = d16; k < d; k++) {
+            const x = <i32>load<i8>(qi + <usize>k);
+            s0 += x * <i32>load<i8>(r0 + <usize>k);
+            s1 += x * <i32>load<i8>(r1 + <usize>k);
+            s2 += x * <i32>load<i8>(r2 + <usize>k);
+            s3 += x * <i32>load<i8>(r3 + <usize>k);
+          }
+          const seen = j - g0;
+          qOffer(hd, hi, seen, c, qn + ldf(gn2, j) - two * ldf(gs, j) * <f32>s0, j);
+          qOffer(hd, hi, seen + 1, c, qn + ldf(gn2, j + 1) - two * ldf(gs, j + 1) * <f32>s1, j + 1);
+          qOffer(hd, hi, seen + 2, c, qn + ldf(gn2, j + 2) - two * ldf(gs, j + 2) * <f32>s2, j + 2);
+          qOffer(hd, hi, seen + 3, c, qn + ldf(gn2, j + 3) - two * ldf(gs, j + 3) * <f32>s3, j + 3);
+        }
+        for (; j < jb1; j++) {
+          const s = dot_i8(qi, g + <usize>j * row, d);
+          qOffer(hd, hi, j - g0, c, qn + ldf(gn2, j) - two * ldf(gs, j) * <f32>s, j);
+        }
+      }
+    }
+  }
+  for (let i = 0; i < nq; i++) qSort(outD + (<usize>(i * c) << 2), outI + (<usize>(i * c) << 2), c);
+}
+
+/** The sum of the 4 int32 lanes. */
+@inline function isum(a: v128): i32 {
+  return i32x4.extract_lane(a, 0) + i32x4.extract_lane(a, 1) + i32x4.extract_lane(a, 2) + i32x4.extract_lane(a, 3);
+}
+
+/** Offers rows j and j + 1 (int8 dot products s0, s1 with query t) to query t's heap, as scan_i8's key. */
+@inline function i8Offer(outD: usize, outI: usize, c: i32, t: i32, qs: usize, qn2: usize, seen: i32, j: i32,
+  gn0: f32, gs0: f32, s0: i32, gn1: f32, gs1: f32, s1: i32): void {
+  const hd = outD + (<usize>(t * c) << 2), hi = outI + (<usize>(t * c) << 2);
+  const two = <f32>2 * ldf(qs, t), qn = ldf(qn2, t);
+  qOffer(hd, hi, seen, c, qn + gn0 - two * gs0 * <f32>s0, j);
+  qOffer(hd, hi, seen + 1, c, qn + gn1 - two * gs1 * <f32>s1, j + 1);
+}
+
+/**
+ * rerank_f32(q, nq, g, d, cand, c, k, outD, outI): exact re-ranking of candidate rows. q: [nq × d]
+ * f32 queries, g: the float32 gallery [· × d] (row stride d), cand: [nq × c] i32 candidate rows of
+ * each query (entries < 0 are skipped; at least k valid entries per query). outD: [nq × k] f32
+ * Euclidean distances sqrt(l2sq_f32) (bit-identical to knn_f32's), outI: [nq × k] i32 rows
+ * (outputs), sorted by (distance, row) ascending. Lanes along d inside l2sq_f32 (scalar tail for
+ * d % 4). Queries are independent: ranges of queries split over threads. Outputs must not overlap
+ * the inputs.
+ */
+export function rerank_f32(q: usize, nq: i32, g: usize, d: i32, cand: usize, c: i32, k: i32, outD: usize, outI: usize): void {
+  const row = <usize>d << 2;
+  for (let i = 0; i < nq; i++) {
+    const qi = q + <usize>i * row;
+    const ci = cand + (<usize>(i * c) << 2);
+    const hd = outD + (<usize>(i * k) << 2), hi = outI + (<usize>(i * k) << 2);
+    let seen = 0;
+    for (let t = 0; t < c; t++) {
+      const j = ldi(ci, t);
+      if (j < 0) continue;
+      qOffer(hd, hi, seen, k, sqrt<f32>(l2sq_f32(qi, g + <usize>j * row, d)), j);
+      seen++;
+    }
+    qSort(hd, hi, k);
+  }
+}
+
+/**
+ * i8_bounds(x, d, r0, r1, q, scale, norm2, out): error bounds of the int8 copy of rows r0..r1−1
+ * (quantize_i8_rows), for certifying that an int8 scan's candidates hold the exact float32 top k.
+ * x: [· × d] f32 rows (row stride d), q: [· × d] i8 (row stride d bytes), scale, norm2: [·] f32.
+ * out: [2] f32 (output): out[0] = max over the rows of ‖x_r − scale_r · q_r‖ (the dequantization
+ * error, computed in f32), out[1] = max over the rows of norm2[r]; both 0 for an empty range.
+ * Lanes run along d (4 floats a step: 4 int8 values widened to int32, converted, scaled,
+ * subtracted, squared), scalar tail for d % 4. Rows are independent: ranges split over threads,
+ * each part with its own out, and the parts' maxima combined. out must not overlap the inputs.
+ */
+export function i8_bounds(x: usize, d: i32, r0: i32, r1: i32, q: usize, scale: usize, norm2: usize, out: usize): void {
+  const d4 = d & ~3;
+  let emax: f32 = 0, nmax: f32 = 0;
+  for (let r = r0; r < r1; r++) {
+    const xr = x + (<usize>r * <usize>d << 2);
+    const qr = q + <usize>r * <usize>d;
+    const s = ldf(scale, r);
+    const sv = f32x4.splat(s);
+    let acc = f32x4.splat(0);
+    let k = 0;
+    for (; k < d4; k += 4) {
+      const qi = i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(qr + <usize>k)));
+      const u = f32x4.sub(ldv(xr, k), f32x4.mul(sv, f32x4.convert_i32x4_s(qi)));
+      acc = f32x4.add(acc, f32x4.mul(u, u));
+    }
+    let e = hsum(acc);
+    for (; k < d; k++) {
+      const u = ldf(xr, k) - s * <f32>load<i8>(qr + <usize>k);
+      e += u * u;
+    }
+    e = sqrt<f32>(e);
+    if (e > emax) emax = e;
+    const n2 = ldf(norm2, r);
+    if (n2 > nmax) nmax = n2;
+  }
+  stf(out, 0, emax);
+  stf(out, 1, nmax);
+}
