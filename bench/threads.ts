@@ -1,11 +1,14 @@
-// Threads benchmark (`node dist/bench/threads.js [--quick] [--threads 1,2,4]`): each workload at
+// Threads benchmark (`node dist/bench/threads.js [--quick] [--threads 1,2,4] [--only NAME]`): each workload at
 // 1 thread and at the other counts, in the same run, with the ratio to 1 thread: gemm 1024³; the
 // reference network's three conv layers (batch 64, 3×3, same padding) forward and forward +
 // backward; the reference training step (batch 64 of 64×64×1, conv 32/64/128, dense 128,
 // L2-normalised, batch-hard triplet, Adam) and inference, in images per second; kNN over
 // 100,000 × 128, one query and a batch of 1,000 (k = 10), in queries per second. The load
 // average is printed first: on a machine whose cores are busy with other work the ratios say
-// little.
+// little. The last column ("split on 1 core") runs the parts of the largest thread count one
+// after the other on the calling thread: its ratio to 1 thread is what splitting costs in
+// repeated work (packing, padding), whatever the machine's load; 2 threads can at best reach
+// 2 × that ratio.
 import { loadavg, availableParallelism } from 'node:os';
 import { Rng } from '../src/random.js';
 import { randn, parameter, Tensor } from '../src/tensor.js';
@@ -18,7 +21,7 @@ import { EmbeddingNet } from '../src/nn/embedding-net.js';
 import { tripletLoss } from '../src/ops/triplet.js';
 import { Adam } from '../src/optim/adam.js';
 import { Gallery } from '../src/metric/gallery.js';
-import { getThreads, setThreads } from '../src/threads.js';
+import { getThreads, setInlineParts, setThreads } from '../src/threads.js';
 import { timeIt } from './common.js';
 
 const args = process.argv.slice(2);
@@ -40,6 +43,13 @@ async function measure(w: Work): Promise<void> {
     if (t === 1) base = ms;
     const rate = w.perCall / (ms / 1000);
     cells.push(`${t}T ${ms.toFixed(2)} ms ${fmt(rate)} ${w.unit}${t === 1 ? '' : ` ×${(base / ms).toFixed(2)}`}`);
+  }
+  setInlineParts(true);
+  try {
+    const ms = await timeIt(`${w.name} inline`, w.fn, { quick, minTimeMs: w.minTimeMs });
+    cells.push(`split on 1 core ×${(base / ms).toFixed(2)}`);
+  } finally {
+    setInlineParts(false);
   }
   console.log(`${w.name.padEnd(34)} ${cells.join('   ')}`);
 }

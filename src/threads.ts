@@ -31,6 +31,7 @@ const JOB_EXPORTS = [
   'relu_fwd_f32', 'relu_bwd_f32', 'bias_add_f32', 'colsum_part_f32',
   'maxpool2d_fwd_f32', 'maxpool2d_fwd_inference_f32', 'maxpool2d_bwd_f32',
   'scan_i8', 'scan_f16', 'rerank_f32', 'quantize_i8_rows', 'encode_f16', 'i8_bounds', 'stream_sum_f32',
+  'batchnorm_stats_part_f32', 'batchnorm_fwd_f32', 'batchnorm_bwd_sums_part_f32', 'batchnorm_bwd_dx_f32',
 ] as const;
 export type JobExport = typeof JOB_EXPORTS[number];
 const JOB_INDEX = new Map<string, number>(JOB_EXPORTS.map((n, i) => [n, i]));
@@ -169,6 +170,19 @@ export function partsFor(work: number, minPerPart: number, perThread = 1): numbe
 }
 
 let splitScale = 1;
+let inlineParts = false;
+
+/**
+ * Diagnostics (bench/threads.ts): with `on`, calls are still cut into parts as for the current
+ * thread count but every part runs on the calling thread, one after the other, which measures
+ * what splitting costs (work the parts repeat) apart from the machine's cores. Returns the
+ * previous setting.
+ */
+export function setInlineParts(on: boolean): boolean {
+  const prev = inlineParts;
+  inlineParts = on;
+  return prev;
+}
 
 /**
  * Scales every op's minimum part size (tests: 0 splits every call that has at least one unit
@@ -202,7 +216,7 @@ export function splitRange(total: number, parts: number, align = 1): number[] {
  */
 export function runParts(fn: JobExport, parts: number[][]): void {
   const call = kernels<Record<string, (...a: number[]) => unknown>>()[fn];
-  if (parts.length <= 1 || threads <= 1) {
+  if (parts.length <= 1 || threads <= 1 || inlineParts) {
     for (const args of parts) call(...args);
     return;
   }

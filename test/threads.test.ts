@@ -15,6 +15,8 @@ import { mul, sum } from '../src/ops/elementwise.js';
 import { relu } from '../src/ops/activation.js';
 import { maxPool2d } from '../src/ops/pool.js';
 import { dense } from '../src/ops/dense.js';
+import { batchNorm } from '../src/ops/batchnorm.js';
+import { zeros, ones } from '../src/tensor.js';
 import { noGrad } from '../src/autograd.js';
 import { backward } from '../src/autograd.js';
 import { Gallery } from '../src/metric/gallery.js';
@@ -180,6 +182,24 @@ for (const [shape, size, stride, padding] of [[[3, 7, 5, 6], 2, 2, 'same'], [[5,
   });
 }
 
+for (const [shape, training] of [[[5, 3, 3, 7], true], [[4, 6, 5, 32], true], [[3, 4, 4, 37], false], [[9, 6], true]] as const) {
+  test(`batchNorm x=[${shape}] ${training ? 'training' : 'evaluation'}: y, running stats, dx, dgamma, dbeta at 2 threads = 1 thread, bitwise`, () => {
+    const run = () => tidy(() => {
+      const rng = new Rng(shape[0] * 13 + shape.length);
+      const c = shape[shape.length - 1];
+      const x = parameter(randn([...shape], rng, 2)), gamma = parameter(randn([c], rng)), beta = parameter(randn([c], rng));
+      const runningMean = zeros([c]), runningVar = ones([c]);
+      const y = batchNorm(x, gamma, beta, { training, runningMean, runningVar });
+      backward(sum(mul(y, randn(y.shape, rng))));
+      const out = [y.data.slice(), runningMean.data.slice(), runningVar.data.slice(), x.grad!.data.slice(), gamma.grad!.data.slice(), beta.grad!.data.slice()];
+      for (const t of [x, gamma, beta, runningMean, runningVar]) t.dispose();
+      return out;
+    });
+    const [one, two] = atBoth(run);
+    ['y', 'running mean', 'running var', 'dx', 'dgamma', 'dbeta'].forEach((name, i) => sameBits(one[i], two[i], name));
+  });
+}
+
 for (const [rows, inF, outF] of [[1, 3, 1], [7, 5, 3], [33, 17, 37], [64, 40, 130]]) {
   test(`dense x=[${rows},${inF}] w=[${inF},${outF}] with bias: y, dx, dw, db at 2 threads = 1 thread, bitwise`, () => {
     const run = () => tidy(() => {
@@ -266,9 +286,9 @@ for (const [people, photos, dim, ties] of [[1, 2, 3, false], [1, 40, 5, true], [
   });
 }
 
-test('training steps of an embedding net (conv 8/16, dense 16, batch-hard, Adam): weights at 2 threads = 1 thread, bitwise', () => {
+for (const batchNorm of [false, true]) test(`training steps of an embedding net (conv 8/16, dense 16, batch-hard, Adam${batchNorm ? ', batch norm' : ''}): weights at 2 threads = 1 thread, bitwise`, () => {
   const train = () => {
-    const net = new EmbeddingNet({ inputShape: [16, 16, 1], blocks: [8, 16], embeddingDim: 16, seed: 5 });
+    const net = new EmbeddingNet({ inputShape: [16, 16, 1], blocks: [8, 16], embeddingDim: 16, seed: 5, batchNorm });
     const params = net.parameters();
     const opt = new Adam(params, { lr: 1e-3 });
     const rng = new Rng(11);

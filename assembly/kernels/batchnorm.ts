@@ -32,32 +32,44 @@ import { ldf, stf, ldv, stv } from '../mem';
  * Lanes along c, scalar tail for c % 4. rows >= 1. Outputs must not overlap x or work.
  */
 export function batchnorm_stats_f32(x: usize, rows: i32, c: i32, eps: f32, work: usize, mean: usize, variance: usize, invstd: usize): void {
+  batchnorm_stats_part_f32(x, rows, c, 0, c, eps, work, mean, variance, invstd);
+}
+
+/**
+ * batchnorm_stats_part_f32(x, rows, ld, c0, c1, eps, work, mean, variance, invstd):
+ * batchnorm_stats_f32 for the channels c0 .. c1 of x [rows × ld] (row stride ld); writes only
+ * those channels of mean, variance, invstd (vectors [ld]) and of work (2·ld f32), each channel
+ * summed exactly as in the whole call, so channel ranges (multiples of 4 apart) split over
+ * threads give its bits.
+ */
+export function batchnorm_stats_part_f32(x: usize, rows: i32, ld: i32, c0: i32, c1: i32, eps: f32, work: usize, mean: usize, variance: usize, invstd: usize): void {
   const inv: f64 = 1.0 / <f64>rows;
-  zeroAcc(work, c);
+  const acc = work + (<usize>c0 << 3);
+  zeroAcc(acc, c1 - c0);
   for (let r = 0; r < rows; r++) {
-    const xr = x + (<usize>(r * c) << 2);
-    let j = 0;
-    for (; j + 4 <= c; j += 4) accum(work, j, ldv(xr, j));
-    for (; j < c; j++) stdd(work, j, ldd(work, j) + <f64>ldf(xr, j));
+    const xr = x + (<usize>(r * ld) << 2);
+    let j = c0;
+    for (; j + 4 <= c1; j += 4) accum(work, j, ldv(xr, j));
+    for (; j < c1; j++) stdd(work, j, ldd(work, j) + <f64>ldf(xr, j));
   }
-  for (let j = 0; j < c; j++) stf(mean, j, <f32>(ldd(work, j) * inv));
-  zeroAcc(work, c);
+  for (let j = c0; j < c1; j++) stf(mean, j, <f32>(ldd(work, j) * inv));
+  zeroAcc(acc, c1 - c0);
   for (let r = 0; r < rows; r++) {
-    const xr = x + (<usize>(r * c) << 2);
-    let j = 0;
-    for (; j + 4 <= c; j += 4) {
+    const xr = x + (<usize>(r * ld) << 2);
+    let j = c0;
+    for (; j + 4 <= c1; j += 4) {
       const d = f32x4.sub(ldv(xr, j), ldv(mean, j));
       const lo = f64x2.promote_low_f32x4(d);
       const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(d, d, 2, 3, 0, 1));
       stdv(work, j, f64x2.add(lddv(work, j), f64x2.mul(lo, lo)));
       stdv(work, j + 2, f64x2.add(lddv(work, j + 2), f64x2.mul(hi, hi)));
     }
-    for (; j < c; j++) {
+    for (; j < c1; j++) {
       const d = <f64>(ldf(xr, j) - ldf(mean, j));
       stdd(work, j, ldd(work, j) + d * d);
     }
   }
-  for (let j = 0; j < c; j++) {
+  for (let j = c0; j < c1; j++) {
     const v = ldd(work, j) * inv;
     stf(variance, j, <f32>v);
     stf(invstd, j, <f32>(1.0 / Math.sqrt(v + <f64>eps)));
@@ -96,39 +108,71 @@ export function batchnorm_bwd_f32(
   x: usize, dy: usize, rows: i32, c: i32, mean: usize, invstd: usize, gamma: usize, batchStats: i32,
   work: usize, dx: usize, dgamma: usize, dbeta: usize,
 ): void {
-  const sdy = work, sdyx = work + (<usize>c << 3);
-  zeroAcc(sdy, c);
-  zeroAcc(sdyx, c);
+  batchnorm_bwd_sums_part_f32(x, dy, rows, c, 0, c, mean, invstd, work, dgamma, dbeta);
+  if (dx == 0) return;
+  // Per-channel coefficients, written over the (no longer needed) accumulators.
+  batchnorm_bwd_coef_f32(gamma, invstd, dgamma, dbeta, rows, c, batchStats, work);
+  batchnorm_bwd_dx_f32(x, dy, rows, c, mean, invstd, batchStats, work, dx);
+}
+
+/**
+ * batchnorm_bwd_sums_part_f32(x, dy, rows, ld, c0, c1, mean, invstd, work, dgamma, dbeta): the
+ * sums of batchnorm_bwd_f32 (dbeta, dgamma) for the channels c0 .. c1 of x, dy [rows × ld]; writes
+ * only those channels of dgamma, dbeta and of work (4·ld f32: two f64 accumulators per channel).
+ * Each channel is summed as in the whole call, so channel ranges (multiples of 4 apart) split over
+ * threads give its bits.
+ */
+export function batchnorm_bwd_sums_part_f32(
+  x: usize, dy: usize, rows: i32, ld: i32, c0: i32, c1: i32, mean: usize, invstd: usize, work: usize, dgamma: usize, dbeta: usize,
+): void {
+  const sdy = work, sdyx = work + (<usize>ld << 3);
+  zeroAcc(sdy + (<usize>c0 << 3), c1 - c0);
+  zeroAcc(sdyx + (<usize>c0 << 3), c1 - c0);
   for (let r = 0; r < rows; r++) {
-    const o = r * c;
-    let j = 0;
-    for (; j + 4 <= c; j += 4) {
+    const o = r * ld;
+    let j = c0;
+    for (; j + 4 <= c1; j += 4) {
       const g = ldv(dy, o + j);
       const xh = f32x4.mul(f32x4.sub(ldv(x, o + j), ldv(mean, j)), ldv(invstd, j));
       accum(sdy, j, g);
       accum(sdyx, j, f32x4.mul(g, xh));
     }
-    for (; j < c; j++) {
+    for (; j < c1; j++) {
       const g = ldf(dy, o + j);
       const xh = (ldf(x, o + j) - ldf(mean, j)) * ldf(invstd, j);
       stdd(sdy, j, ldd(sdy, j) + <f64>g);
       stdd(sdyx, j, ldd(sdyx, j) + <f64>(g * xh));
     }
   }
-  for (let j = 0; j < c; j++) {
+  for (let j = c0; j < c1; j++) {
     stf(dbeta, j, <f32>ldd(sdy, j));
     stf(dgamma, j, <f32>ldd(sdyx, j));
   }
-  if (dx == 0) return;
-  // Per-channel coefficients, written over the (no longer needed) accumulators as f32:
-  // a = gamma·invstd, mb = dbeta/rows, mg = dgamma/rows.
-  const a = work, mb = work + (<usize>c << 2), mg = work + (<usize>c << 3);
+}
+
+/**
+ * batchnorm_bwd_coef_f32(gamma, invstd, dgamma, dbeta, rows, c, batchStats, coef): the
+ * per-channel coefficients of batchnorm_bwd_dx_f32 into coef [3·c] f32: a = gamma·invstd,
+ * mb = dbeta/rows, mg = dgamma/rows (both 0 when batchStats is 0). coef must not overlap the inputs.
+ */
+export function batchnorm_bwd_coef_f32(gamma: usize, invstd: usize, dgamma: usize, dbeta: usize, rows: i32, c: i32, batchStats: i32, coef: usize): void {
+  const a = coef, mb = coef + (<usize>c << 2), mg = coef + (<usize>c << 3);
   const inv: f32 = batchStats ? <f32>(1.0 / <f64>rows) : 0;
   for (let j = 0; j < c; j++) {
     stf(a, j, ldf(gamma, j) * ldf(invstd, j));
     stf(mb, j, ldf(dbeta, j) * inv);
     stf(mg, j, ldf(dgamma, j) * inv);
   }
+}
+
+/**
+ * batchnorm_bwd_dx_f32(x, dy, rows, c, mean, invstd, batchStats, coef, dx): dx of
+ * batchnorm_bwd_f32 from the coefficients of batchnorm_bwd_coef_f32: with batchStats,
+ * dx = a·((dy − mb) − x̂·mg), x̂ = (x − mean)·invstd; without, dx = dy·a. Rows are independent
+ * (split over threads by offsetting x, dy, dx by whole rows). dx may alias dy exactly.
+ */
+export function batchnorm_bwd_dx_f32(x: usize, dy: usize, rows: i32, c: i32, mean: usize, invstd: usize, batchStats: i32, coef: usize, dx: usize): void {
+  const a = coef, mb = coef + (<usize>c << 2), mg = coef + (<usize>c << 3);
   for (let r = 0; r < rows; r++) {
     const o = r * c;
     let j = 0;

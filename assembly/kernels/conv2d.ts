@@ -507,7 +507,7 @@ function bwdfDirectLayout(g: Geom): usize {
 
 /**
  * Direct path, without A packing: strips of R output rows. The input rows a strip reads are
- * copied once, padded, and its dy rows once (a sequential read); each 4 (kh, kw, c) × 8 o tile
+ * copied once, padded, and its dy rows once (a sequential read; read in place when O % 8 = 0); each 4 (kh, kw, c) × 8 o tile
  * of dW keeps its accumulators in registers over the strip's pixels, reading x through 4 tap
  * offsets. Only the 8-column blocks u0 .. u1 of dW are computed and stored (a thread's part).
  */
@@ -537,7 +537,10 @@ function bwdfDirect(x: usize, dy: usize, g: Geom, ws: usize, u0: i32, u1: i32, d
     for (let oh0 = 0; oh0 < OH; oh0 += R) {
       const rr = min(R, OH - oh0);
       padRows(x, g.H, g.W, C, n, oh0 * sh - g.padTop, (rr - 1) * sh + g.KH, -g.padLeft, Wp, C, strip);
-      padRows(dy, OH, OW, O, n, oh0, rr, 0, OW, OP, dyb);
+      // dy rows in the strip's layout (OP floats per pixel): read in place when O % 8 = 0.
+      let dys = dyb;
+      if (OP == O) dys = dy + (<usize>((n * OH + oh0) * OW * O) << 2);
+      else padRows(dy, OH, OW, O, n, oh0, rr, 0, OW, OP, dyb);
       for (let kg = 0; kg < K4; kg += 4) {
         const fo = offs + (<usize>kg << 2);
         const f0 = <usize>load<i32>(fo), f1 = <usize>load<i32>(fo, 4), f2 = <usize>load<i32>(fo, 8), f3 = <usize>load<i32>(fo, 12);
@@ -550,7 +553,7 @@ function bwdfDirect(x: usize, dy: usize, g: Geom, ws: usize, u0: i32, u1: i32, d
           let c30 = v128.load(t3), c31 = v128.load(t3, 16);
           for (let r = 0; r < rr; r++) {
             let xq = strip + <usize>r * rowStep;
-            let dq = dyb + (<usize>(r * OW * OP + ob) << 2);
+            let dq = dys + (<usize>(r * OW * OP + ob) << 2);
             for (let ow = 0; ow < OW; ow++) {
               const b0 = v128.load(dq);
               const b1 = v128.load(dq, 16);
@@ -576,7 +579,7 @@ function bwdfDirect(x: usize, dy: usize, g: Geom, ws: usize, u0: i32, u1: i32, d
           let c0 = v128.load(t), c1 = v128.load(t, 16);
           for (let r = 0; r < rr; r++) {
             let xq = strip + <usize>r * rowStep + f;
-            let dq = dyb + (<usize>(r * OW * OP + ob) << 2);
+            let dq = dys + (<usize>(r * OW * OP + ob) << 2);
             for (let ow = 0; ow < OW; ow++) {
               const a = v128.load32_splat(xq);
               c0 = f32x4.add(c0, f32x4.mul(a, v128.load(dq)));

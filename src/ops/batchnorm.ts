@@ -6,6 +6,7 @@ import { Tensor } from '../tensor.js';
 import { Storage } from '../memory.js';
 import { checkNumber, describe, fmtShape, rangeError, typeError } from '../errors.js';
 import { kernels } from '../wasm.js';
+import { STREAM_MIN_PART, runRange } from '../threads.js';
 
 interface K {
   batchnorm_stats_f32(x: number, rows: number, c: number, eps: number, work: number, mean: number, variance: number, invstd: number): void;
@@ -13,6 +14,7 @@ interface K {
   batchnorm_bwd_f32(x: number, dy: number, rows: number, c: number, mean: number, invstd: number, gamma: number, batchStats: number,
     work: number, dx: number, dgamma: number, dbeta: number): void;
   batchnorm_running_f32(mean: number, variance: number, c: number, momentum: number, unbias: number, runMean: number, runVar: number): void;
+  batchnorm_bwd_coef_f32(gamma: number, invstd: number, dgamma: number, dbeta: number, rows: number, c: number, batchStats: number, coef: number): void;
 }
 const k = () => kernels<K>();
 
@@ -43,7 +45,9 @@ const bnOp = defineOp<Attrs, Saved>({
     const mean = new Storage(a.c), invstd = new Storage(a.c);
     if (a.training) {
       const variance = new Storage(a.c), work = new Storage(2 * a.c);
-      k().batchnorm_stats_f32(x.ptr, a.rows, a.c, a.eps, work.ptr, mean.ptr, variance.ptr, invstd.ptr);
+      // Threads: by channels (each channel's sums whole, in row order).
+      runRange('batchnorm_stats_part_f32', a.c, a.rows, STREAM_MIN_PART, 4,
+        (j, n) => [x.ptr, a.rows, a.c, j, j + n, a.eps, work.ptr, mean.ptr, variance.ptr, invstd.ptr], 1);
       if (a.runningMean && a.runningVar) {
         k().batchnorm_running_f32(mean.ptr, variance.ptr, a.c, a.momentum, a.rows / (a.rows - 1), a.runningMean.ptr, a.runningVar.ptr);
       }
@@ -54,7 +58,8 @@ const bnOp = defineOp<Attrs, Saved>({
       const m = mean.f32view(), s = invstd.f32view();
       for (let j = 0; j < a.c; j++) { m[j] = rm[j]; s[j] = 1 / Math.sqrt(rv[j] + Math.fround(a.eps)); }
     }
-    k().batchnorm_fwd_f32(x.ptr, a.rows, a.c, mean.ptr, invstd.ptr, gamma.ptr, beta.ptr, y.ptr);
+    runRange('batchnorm_fwd_f32', a.rows, a.c, STREAM_MIN_PART, 1,
+      (r, n) => [x.ptr + 4 * r * a.c, n, a.c, mean.ptr, invstd.ptr, gamma.ptr, beta.ptr, y.ptr + 4 * r * a.c]);
     if (ctx.needsInputGrad.some(Boolean)) ctx.saved = { mean, invstd };
     else { mean.dispose(); invstd.dispose(); }
     return y;
@@ -64,8 +69,15 @@ const bnOp = defineOp<Attrs, Saved>({
     const dx = needsInputGrad[0] ? new Tensor(x.shape) : null;
     const dgamma = new Tensor([a.c]), dbeta = new Tensor([a.c]);
     const work = new Storage(4 * a.c);
-    k().batchnorm_bwd_f32(x.ptr, dy.ptr, a.rows, a.c, mean.ptr, invstd.ptr, gamma.ptr, a.training ? 1 : 0, work.ptr,
-      dx ? dx.ptr : 0, dgamma.ptr, dbeta.ptr);
+    // Threads: the sums by channels, then dx by rows (the same operations as batchnorm_bwd_f32).
+    const c = a.c, rows = a.rows, stats = a.training ? 1 : 0;
+    runRange('batchnorm_bwd_sums_part_f32', c, rows, STREAM_MIN_PART, 4,
+      (j, n) => [x.ptr, dy.ptr, rows, c, j, j + n, mean.ptr, invstd.ptr, work.ptr, dgamma.ptr, dbeta.ptr], 1);
+    if (dx) {
+      k().batchnorm_bwd_coef_f32(gamma.ptr, invstd.ptr, dgamma.ptr, dbeta.ptr, rows, c, stats, work.ptr);
+      runRange('batchnorm_bwd_dx_f32', rows, c, STREAM_MIN_PART, 1,
+        (r, n) => [x.ptr + 4 * r * c, dy.ptr + 4 * r * c, n, c, mean.ptr, invstd.ptr, stats, work.ptr, dx.ptr + 4 * r * c]);
+    }
     work.dispose();
     return [dx, needsInputGrad[1] ? dgamma : null, needsInputGrad[2] ? dbeta : null];
   },

@@ -183,7 +183,7 @@ function splitByImages(g: Conv2dGeometry, pass: Pass, src: number, w: number, ds
 
 /** Backward-filter over threads by blocks of dW; returns false when too small to split. */
 function splitBwdFilter(g: Conv2dGeometry, x: number, dy: number, dw: number): boolean {
-  let parts = partsFor(macs(g), CONV_MIN_PART, 2);
+  let parts = partsFor(macs(g), CONV_MIN_PART);
   if (parts <= 1) return false;
   const gp = writeGeometry(g);
   const units = k().conv2d_bwd_filter_units_f32(gp);
