@@ -340,22 +340,35 @@ export function scan_i8(q: usize, qs: usize, qn2: usize, nq: i32, g: usize, gs: 
             a30 = i32x4.add(a30, i32x4.add(i32x4.dot_i16x8_s(xl, b0l), i32x4.dot_i16x8_s(xh, b0h)));
             a31 = i32x4.add(a31, i32x4.add(i32x4.dot_i16x8_s(xl, b1l), i32x4.dot_i16x8_s(xh, b1h)));
           }
-          let s00 = isum(a00), s01 = isum(a01), s10 = isum(a10), s11 = isum(a11);
-          let s20 = isum(a20), s21 = isum(a21), s30 = isum(a30), s31 = isum(a31);
-          for (let k = d16; k < d; k++) {
-            const ku = <usize>k;
-            const b0 = <i32>load<i8>(r0 + ku), b1 = <i32>load<i8>(r1 + ku);
-            let x = <i32>load<i8>(x0 + ku); s00 += x * b0; s01 += x * b1;
-            x = <i32>load<i8>(x1 + ku); s10 += x * b0; s11 += x * b1;
-            x = <i32>load<i8>(x2 + ku); s20 += x * b0; s21 += x * b1;
-            x = <i32>load<i8>(x3 + ku); s30 += x * b0; s31 += x * b1;
+          // Row j's sums for queries i..i+3 in one vector, row j+1's in another (exact int32).
+          let S0 = sum4(a00, a10, a20, a30), S1 = sum4(a01, a11, a21, a31);
+          if (d16 < d) {
+            let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
+            for (let k = d16; k < d; k++) {
+              const ku = <usize>k;
+              const b0 = <i32>load<i8>(r0 + ku), b1 = <i32>load<i8>(r1 + ku);
+              let x = <i32>load<i8>(x0 + ku); s00 += x * b0; s01 += x * b1;
+              x = <i32>load<i8>(x1 + ku); s10 += x * b0; s11 += x * b1;
+              x = <i32>load<i8>(x2 + ku); s20 += x * b0; s21 += x * b1;
+              x = <i32>load<i8>(x3 + ku); s30 += x * b0; s31 += x * b1;
+            }
+            S0 = i32x4.add(S0, lanes4(s00, s10, s20, s30));
+            S1 = i32x4.add(S1, lanes4(s01, s11, s21, s31));
           }
-          const gs0 = ldf(gs, j), gs1 = ldf(gs, j + 1), gn0 = ldf(gn2, j), gn1 = ldf(gn2, j + 1);
+          // Keys of the 8 pairs, lane t = query i + t: (qn + gn) − ((2·qs)·gs)·dot, as the scalar formula.
+          const qnv = v128.load(qn2 + (<usize>i << 2)), twov = f32x4.mul(f32x4.splat(2), v128.load(qs + (<usize>i << 2)));
+          const K0 = f32x4.sub(f32x4.add(qnv, f32x4.splat(ldf(gn2, j))), f32x4.mul(f32x4.mul(twov, f32x4.splat(ldf(gs, j))), f32x4.convert_i32x4_s(S0)));
+          const K1 = f32x4.sub(f32x4.add(qnv, f32x4.splat(ldf(gn2, j + 1))), f32x4.mul(f32x4.mul(twov, f32x4.splat(ldf(gs, j + 1))), f32x4.convert_i32x4_s(S1)));
           const seen = j - g0;
-          i8Offer(outD, outI, c, i, qs, qn2, seen, j, gn0, gs0, s00, gn1, gs1, s01);
-          i8Offer(outD, outI, c, i + 1, qs, qn2, seen, j, gn0, gs0, s10, gn1, gs1, s11);
-          i8Offer(outD, outI, c, i + 2, qs, qn2, seen, j, gn0, gs0, s20, gn1, gs1, s21);
-          i8Offer(outD, outI, c, i + 3, qs, qn2, seen, j, gn0, gs0, s30, gn1, gs1, s31);
+          // Full heaps whose roots both keys exceed (most pairs of a long scan) take neither row.
+          if (seen >= c) {
+            const roots = lanes4f(root(outD, c, i), root(outD, c, i + 1), root(outD, c, i + 2), root(outD, c, i + 3));
+            if (i32x4.all_true(v128.and(f32x4.gt(K0, roots), f32x4.gt(K1, roots)))) continue;
+          }
+          offer2(outD, outI, c, i, seen, j, f32x4.extract_lane(K0, 0), f32x4.extract_lane(K1, 0));
+          offer2(outD, outI, c, i + 1, seen, j, f32x4.extract_lane(K0, 1), f32x4.extract_lane(K1, 1));
+          offer2(outD, outI, c, i + 2, seen, j, f32x4.extract_lane(K0, 2), f32x4.extract_lane(K1, 2));
+          offer2(outD, outI, c, i + 3, seen, j, f32x4.extract_lane(K0, 3), f32x4.extract_lane(K1, 3));
         }
         for (; j < jb1; j++) {
           for (let t = i; t < i + 4; t++) {
@@ -381,19 +394,27 @@ export function scan_i8(q: usize, qs: usize, qn2: usize, nq: i32, g: usize, gs: 
             a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r2 + <usize>k)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r2 + <usize>k, 8))));
             a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r3 + <usize>k)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r3 + <usize>k, 8))));
           }
-          let s0 = isum(a0), s1 = isum(a1), s2 = isum(a2), s3 = isum(a3);
-          for (let k = d16; k < d; k++) {
-            const x = <i32>load<i8>(qi + <usize>k);
-            s0 += x * <i32>load<i8>(r0 + <usize>k);
-            s1 += x * <i32>load<i8>(r1 + <usize>k);
-            s2 += x * <i32>load<i8>(r2 + <usize>k);
-            s3 += x * <i32>load<i8>(r3 + <usize>k);
+          let S = sum4(a0, a1, a2, a3);
+          if (d16 < d) {
+            let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (let k = d16; k < d; k++) {
+              const x = <i32>load<i8>(qi + <usize>k);
+              s0 += x * <i32>load<i8>(r0 + <usize>k);
+              s1 += x * <i32>load<i8>(r1 + <usize>k);
+              s2 += x * <i32>load<i8>(r2 + <usize>k);
+              s3 += x * <i32>load<i8>(r3 + <usize>k);
+            }
+            S = i32x4.add(S, lanes4(s0, s1, s2, s3));
           }
+          // Keys of rows j..j+3 (lane t = row j + t), as the scalar formula.
+          const K = f32x4.sub(f32x4.add(f32x4.splat(qn), v128.load(gn2 + (<usize>j << 2))),
+            f32x4.mul(f32x4.mul(f32x4.splat(two), v128.load(gs + (<usize>j << 2))), f32x4.convert_i32x4_s(S)));
           const seen = j - g0;
-          qOffer(hd, hi, seen, c, qn + ldf(gn2, j) - two * ldf(gs, j) * <f32>s0, j);
-          qOffer(hd, hi, seen + 1, c, qn + ldf(gn2, j + 1) - two * ldf(gs, j + 1) * <f32>s1, j + 1);
-          qOffer(hd, hi, seen + 2, c, qn + ldf(gn2, j + 2) - two * ldf(gs, j + 2) * <f32>s2, j + 2);
-          qOffer(hd, hi, seen + 3, c, qn + ldf(gn2, j + 3) - two * ldf(gs, j + 3) * <f32>s3, j + 3);
+          if (seen >= c && i32x4.all_true(f32x4.gt(K, f32x4.splat(ldf(hd, 0))))) continue; // none enters a full heap
+          qOffer(hd, hi, seen, c, f32x4.extract_lane(K, 0), j);
+          qOffer(hd, hi, seen + 1, c, f32x4.extract_lane(K, 1), j + 1);
+          qOffer(hd, hi, seen + 2, c, f32x4.extract_lane(K, 2), j + 2);
+          qOffer(hd, hi, seen + 3, c, f32x4.extract_lane(K, 3), j + 3);
         }
         for (; j < jb1; j++) {
           const s = dot_i8(qi, g + <usize>j * row, d);
@@ -405,18 +426,33 @@ export function scan_i8(q: usize, qs: usize, qn2: usize, nq: i32, g: usize, gs: 
   for (let i = 0; i < nq; i++) qSort(outD + (<usize>(i * c) << 2), outI + (<usize>(i * c) << 2), c);
 }
 
-/** The sum of the 4 int32 lanes. */
-@inline function isum(a: v128): i32 {
-  return i32x4.extract_lane(a, 0) + i32x4.extract_lane(a, 1) + i32x4.extract_lane(a, 2) + i32x4.extract_lane(a, 3);
+/** [Σ a, Σ b, Σ c, Σ e]: the lane sums of 4 int32 vectors in one vector (exact). */
+@inline function sum4(a: v128, b: v128, c: v128, e: v128): v128 {
+  const ab = i32x4.add(v128.shuffle<i32>(a, b, 0, 4, 1, 5), v128.shuffle<i32>(a, b, 2, 6, 3, 7)); // [a0+a2, b0+b2, a1+a3, b1+b3]
+  const ce = i32x4.add(v128.shuffle<i32>(c, e, 0, 4, 1, 5), v128.shuffle<i32>(c, e, 2, 6, 3, 7));
+  return i32x4.add(v128.shuffle<i32>(ab, ce, 0, 1, 4, 5), v128.shuffle<i32>(ab, ce, 2, 3, 6, 7));
 }
 
-/** Offers rows j and j + 1 (int8 dot products s0, s1 with query t) to query t's heap, as scan_i8's key. */
-@inline function i8Offer(outD: usize, outI: usize, c: i32, t: i32, qs: usize, qn2: usize, seen: i32, j: i32,
-  gn0: f32, gs0: f32, s0: i32, gn1: f32, gs1: f32, s1: i32): void {
+/** An int32 vector of 4 values. */
+@inline function lanes4(a: i32, b: i32, c: i32, e: i32): v128 {
+  return i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(a), 1, b), 2, c), 3, e);
+}
+
+/** An f32 vector of 4 values. */
+@inline function lanes4f(a: f32, b: f32, c: f32, e: f32): v128 {
+  return f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(a), 1, b), 2, c), 3, e);
+}
+
+/** The root (largest key) of query t's heap. */
+@inline function root(outD: usize, c: i32, t: i32): f32 {
+  return ldf(outD + (<usize>(t * c) << 2), 0);
+}
+
+/** Offers rows j and j + 1 with keys k0, k1 to query t's heap (offered `seen` rows before). */
+@inline function offer2(outD: usize, outI: usize, c: i32, t: i32, seen: i32, j: i32, k0: f32, k1: f32): void {
   const hd = outD + (<usize>(t * c) << 2), hi = outI + (<usize>(t * c) << 2);
-  const two = <f32>2 * ldf(qs, t), qn = ldf(qn2, t);
-  qOffer(hd, hi, seen, c, qn + gn0 - two * gs0 * <f32>s0, j);
-  qOffer(hd, hi, seen + 1, c, qn + gn1 - two * gs1 * <f32>s1, j + 1);
+  qOffer(hd, hi, seen, c, k0, j);
+  qOffer(hd, hi, seen + 1, c, k1, j + 1);
 }
 
 /**
