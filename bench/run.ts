@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only NAME[,NAME…]] [-- --out FILE] [-- --no-write] [-- --tfjs-cpu-train]`: runs the
+// `npm run bench [-- --megaface [--scale F]] [-- --quick] [-- --only NAME[,NAME…]] [-- --out FILE] [-- --no-write] [-- --tfjs-cpu-train]`: runs the
 // suites, prints one table per suite and the issue-5 targets, and writes bench/RESULTS.md (a run
 // with --only writes nothing unless --out is given). Names: the suites below, or the groups
 // `kernels` (gemm, conv2d, knn, ops) and `peers` (network, tfjs-kernels, knn-peers). --tfjs-cpu-train
@@ -23,6 +23,14 @@ const suites: Array<[string, string, Load]> = [
 const groups: Record<string, string[]> = { kernels: ['gemm', 'conv2d', 'knn', 'ops'], peers: ['network', 'tfjs-kernels', 'knn-peers'] };
 
 const args = process.argv.slice(2);
+if (args.includes('--megaface')) {
+  // The MegaFace-scale job (bench/megaface.ts: 4.7 M × 128 gallery, file, diameters, search) runs on
+  // its own: `npm run bench -- --megaface [--scale 0.01] [--json FILE]`; its flags are passed through.
+  const { spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('./megaface.js', import.meta.url)), ...args.filter((a) => a !== '--megaface')], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 const quick = args.includes('--quick');
 const value = (flag: string) => { const i = args.indexOf(flag); return i >= 0 ? args[i + 1] : undefined; };
 const onlyArg = value('--only');
