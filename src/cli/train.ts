@@ -68,7 +68,7 @@ function settings(values: Values): Settings {
   const size = numberOption(NAME, 'size', values.size, { min: 1, max: 4096, integer: true }) ?? 64;
   const crop = numberOption(NAME, 'crop', values.crop, { min: 0, max: 1 }) ?? 1;
   if (crop === 0) throw new UsageError(`${NAME}: expected --crop to be a fraction in (0, 1], got "0"`);
-  const minerRaw = optional(values, 'miner') ?? 'hard';
+  const minerRaw = optional(values, 'miner') ?? 'all';
   if (!(MINERS as readonly string[]).includes(minerRaw)) {
     throw new UsageError(`${NAME}: expected --miner to be one of ${MINERS.join(', ')}, got ${JSON.stringify(minerRaw)}`);
   }
@@ -162,7 +162,7 @@ async function run(values: Values, _positionals: string[], io: Io): Promise<numb
   try {
     result = await train({
       model: net, data: trainSet, validation: valSet, epochs: s.epochs, seed: s.seed, batch: { p: s.p, k: s.k },
-      loss: { margin: s.margin, miner: s.miner }, optimizer: opt, augment: s.augment,
+      loss: { margin: s.margin, miner: s.miner, reduction: 'mean' }, optimizer: opt, augment: s.augment,
       earlyStopping: valSet || s.patience ? { patience: s.patience ?? s.epochs + 1 } : undefined,
       checkpoint: s.checkpoint, resume: s.resume, signal: ac.signal,
       onBatch: (b) => {
@@ -247,7 +247,9 @@ checkpoint of the last finished epoch and prints the command that continues (--r
   --flip-test         embed each photo and its mirror image, sum and re-normalise (kept in the
                       model: enrol, identify, verify and eval do it too; default off)
   --margin M          triplet margin (default 0.2)
-  --miner NAME        hard | semihard | all (default hard)
+  --miner NAME        hard | semihard | all (default all: every valid triplet of the batch, the loss
+                      the mean over the active ones; hard, from a random start, tends to collapse
+                      on real photos)
   --p N --k N         people per batch and photos per person (default 16 and 4)
   --epochs N          epochs to train in all, counting resumed ones (default 30)
   --lr X              Adam learning rate (default 0.001)
