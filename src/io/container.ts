@@ -35,30 +35,30 @@ function bytesOf(v: ArrayBufferView): Uint8Array {
   return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 }
 
-/** Writes header + chunks atomically (temporary file, fsync, rename). */
-export function writeContainer(path: string, header: Record<string, unknown> & { kind: string }, chunks: Array<{ name: string; data: ArrayBufferView }>): void {
-  const full: ContainerHeader = { ...header, kind: header.kind, chunks: chunks.map((c) => ({ name: c.name, bytes: c.data.byteLength })) };
-  const json = Buffer.from(JSON.stringify(full), 'utf8');
+/** The 20-byte preamble (signature, format version, header length, header CRC) and the header's bytes. */
+export function preamble(header: unknown): { pre: Buffer; json: Buffer } {
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
   const pre = Buffer.alloc(20);
   pre.write(MAGIC, 0, 'latin1');
   pre.writeUInt32LE(FORMAT_VERSION, 8);
   pre.writeUInt32LE(json.length, 12);
   pre.writeUInt32LE(crc32(json), 16);
+  return { pre, json };
+}
+
+/**
+ * Writes a file atomically: `parts` writes everything through `write` into a temporary file next
+ * to `path`, which is fsynced and renamed over `path`; on any failure the temporary file is
+ * removed and `path` is untouched. RangeError/TypeError from `parts` (bad input) pass through;
+ * other failures become a FileFormatError naming the file.
+ */
+export function writeAtomically(path: string, parts: (write: (b: Uint8Array) => void) => void): void {
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   let fd = -1;
   try {
     fd = openSync(tmp, 'w');
-    writeSync(fd, pre);
-    writeSync(fd, json);
-    const crc = Buffer.alloc(4);
-    for (const c of chunks) {
-      const b = bytesOf(c.data);
-      // Large chunks in slices: writeSync may write less than asked for very large buffers.
-      for (let off = 0; off < b.length;) off += writeSync(fd, b, off, Math.min(b.length - off, 1 << 26));
-      crc.writeUInt32LE(crc32(b), 0);
-      writeSync(fd, crc);
-    }
-    writeSync(fd, Buffer.from(END, 'latin1'));
+    // Large buffers in slices: writeSync may write less than asked for.
+    parts((b) => { for (let off = 0; off < b.length;) off += writeSync(fd, b, off, Math.min(b.length - off, 1 << 26)); });
     fsyncSync(fd);
     closeSync(fd);
     fd = -1;
@@ -66,8 +66,27 @@ export function writeContainer(path: string, header: Record<string, unknown> & {
   } catch (err) {
     if (fd >= 0) closeSync(fd);
     rmSync(tmp, { force: true });
+    if (err instanceof RangeError || err instanceof TypeError) throw err;
     throw new FileFormatError(path, `cannot write: ${(err as Error).message}`);
   }
+}
+
+/** Writes header + chunks atomically (temporary file, fsync, rename). */
+export function writeContainer(path: string, header: Record<string, unknown> & { kind: string }, chunks: Array<{ name: string; data: ArrayBufferView }>): void {
+  const full: ContainerHeader = { ...header, kind: header.kind, chunks: chunks.map((c) => ({ name: c.name, bytes: c.data.byteLength })) };
+  const { pre, json } = preamble(full);
+  writeAtomically(path, (write) => {
+    write(pre);
+    write(json);
+    const crc = Buffer.alloc(4);
+    for (const c of chunks) {
+      const b = bytesOf(c.data);
+      write(b);
+      crc.writeUInt32LE(crc32(b), 0);
+      write(crc);
+    }
+    write(Buffer.from(END, 'latin1'));
+  });
 }
 
 export interface Container { header: ContainerHeader; chunks: Map<string, Uint8Array>; version: number }

@@ -1,7 +1,8 @@
 // CRC-32 (IEEE 802.3, the zlib/PNG polynomial 0xEDB88320), slicing-by-4 over bytes.
 
-const T = (() => {
-  const t = new Uint32Array(4 * 256);
+/** Slicing tables: table s·256 + n is the CRC of byte n followed by s zero bytes (s < slices). */
+export function crcTables(slices: number): Uint32Array {
+  const t = new Uint32Array(slices * 256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
@@ -9,10 +10,12 @@ const T = (() => {
   }
   for (let n = 0; n < 256; n++) {
     let c = t[n];
-    for (let s = 1; s < 4; s++) { c = t[c & 0xff] ^ (c >>> 8); t[s * 256 + n] = c >>> 0; }
+    for (let s = 1; s < slices; s++) { c = t[c & 0xff] ^ (c >>> 8); t[s * 256 + n] = c >>> 0; }
   }
   return t;
-})();
+}
+
+const T = crcTables(4);
 
 /** CRC-32 of `data`, continuing from `crc` (0 to start). */
 export function crc32(data: Uint8Array, crc = 0): number {

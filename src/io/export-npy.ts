@@ -6,8 +6,7 @@
 //   <base>.people.json  the person names, indexed by those numbers
 // Rows are written chunk by chunk from the gallery's memory (no full-size copy); each file is
 // written to a temporary name, flushed and renamed, like every facemetric file.
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { FileFormatError } from './container.js';
+import { writeAtomically } from './container.js';
 import type { CompactGallery } from '../metric/compact.js';
 
 /** The .npy (format 1.0) header for a little-endian array: magic, version, padded dict. */
@@ -25,22 +24,6 @@ export function npyHeader(descr: '<f4' | '<i4', shape: number[]): Buffer {
   return h;
 }
 
-function writeFile(path: string, parts: (write: (b: Uint8Array) => void) => void): void {
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  let fd = -1;
-  try {
-    fd = openSync(tmp, 'w');
-    parts((b) => { for (let off = 0; off < b.length;) off += writeSync(fd, b, off, Math.min(b.length - off, 1 << 26)); });
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = -1;
-    renameSync(tmp, path);
-  } catch (err) {
-    if (fd >= 0) closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw new FileFormatError(path, `cannot write: ${(err as Error).message}`);
-  }
-}
 
 export interface NpyExport { vectors: string; labels: string; people: string; rows: number; bytes: number }
 
@@ -48,7 +31,7 @@ export interface NpyExport { vectors: string; labels: string; people: string; ro
 export function exportNpy(base: string, gallery: CompactGallery, rowsPerChunk = 65536): NpyExport {
   const n = gallery.size, d = gallery.dim;
   const out: NpyExport = { vectors: `${base}.vectors.npy`, labels: `${base}.labels.npy`, people: `${base}.people.json`, rows: n, bytes: 0 };
-  writeFile(out.vectors, (write) => {
+  writeAtomically(out.vectors, (write) => {
     const h = npyHeader('<f4', [n, d]);
     write(h);
     out.bytes += h.length;
@@ -58,14 +41,14 @@ export function exportNpy(base: string, gallery: CompactGallery, rowsPerChunk = 
       out.bytes += v.byteLength;
     }
   });
-  writeFile(out.labels, (write) => {
+  writeAtomically(out.labels, (write) => {
     const h = npyHeader('<i4', [n]);
     const l = Int32Array.from(gallery.labels());
     write(h);
     write(new Uint8Array(l.buffer));
     out.bytes += h.length + l.byteLength;
   });
-  writeFile(out.people, (write) => {
+  writeAtomically(out.people, (write) => {
     const b = Buffer.from(JSON.stringify(gallery.people), 'utf8');
     write(b);
     out.bytes += b.length;

@@ -14,9 +14,9 @@
 // Reading: straight into the gallery's float32 block with positioned reads, each chunk's CRC-32
 // checked in WebAssembly (crc32_update, about 10× the plain-JS crc32), no full-size copy anywhere;
 // a damaged chunk is refused naming the file, the chunk, its index, its rows and its byte range.
-import { closeSync, fstatSync, fsyncSync, openSync, read, readSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { FORMAT_VERSION, FileFormatError, MAGIC } from './container.js';
-import { crc32 } from './crc32.js';
+import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
+import { FORMAT_VERSION, FileFormatError, MAGIC, preamble, writeAtomically } from './container.js';
+import { crc32, crcTables } from './crc32.js';
 import { Storage, keep } from '../memory.js';
 import { kernels, wasmMemory } from '../wasm.js';
 import { CompactGallery } from '../metric/compact.js';
@@ -41,16 +41,7 @@ let PARTS: Storage | null = null;
 function crcTable(): Storage {
   if (TABLE && !TABLE.disposed && PARTS && !PARTS.disposed) return TABLE;
   PARTS = keep(new Storage(4));
-  const t = new Uint32Array(8 * 256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  for (let n = 0; n < 256; n++) {
-    let c = t[n];
-    for (let s = 1; s < 8; s++) { c = t[c & 0xff] ^ (c >>> 8); t[s * 256 + n] = c >>> 0; }
-  }
+  const t = crcTables(8);
   TABLE = keep(new Storage(t.length));
   new Uint32Array(wasmMemory().buffer, TABLE.ptr, t.length).set(t);
   return TABLE;
@@ -144,9 +135,6 @@ export interface StreamSummary {
 /** The rows producer of writeGalleryStream: fill out (rows·dim floats) with rows row0 … row0+rows−1. */
 export type FillRows = (out: Float32Array, row0: number, rows: number) => void;
 
-function writeAll(fd: number, b: Uint8Array): void {
-  for (let off = 0; off < b.length;) off += writeSync(fd, b, off, Math.min(b.length - off, 1 << 26));
-}
 
 /**
  * Writes a gallery file chunk by chunk: `fill` is called once per chunk, in row order, and only
@@ -176,46 +164,32 @@ export function writeGalleryStream(path: string, info: GalleryStreamInfo, fill: 
     D: info.D ?? null, threshold: info.threshold ?? null, meta: info.meta ?? {},
     stream: { version: STREAM_VERSION, rowsPerChunk }, chunks,
   };
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const pre = Buffer.alloc(20);
-  pre.write(MAGIC, 0, 'latin1');
-  pre.writeUInt32LE(FORMAT_VERSION, 8);
-  pre.writeUInt32LE(json.length, 12);
-  pre.writeUInt32LE(crc32(json), 16);
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const { pre, json } = preamble(header);
   const buf = new Storage(Math.max(1, Math.min(rowsPerChunk, count) * dim));
-  let fd = -1, bytes = 0;
+  let bytes = 0;
   const crc = Buffer.alloc(4);
   try {
-    fd = openSync(tmp, 'w');
-    writeAll(fd, pre);
-    writeAll(fd, json);
-    const lab = new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength);
-    writeAll(fd, lab);
-    crc.writeUInt32LE(crc32(lab), 0);
-    writeAll(fd, crc);
-    bytes = 20 + json.length + lab.length + 4;
-    for (let r = 0; r < count; r += rowsPerChunk) {
-      const m = Math.min(rowsPerChunk, count - r);
-      const out = buf.f32view().subarray(0, m * dim);
-      fill(out, r, m);
-      const b = new Uint8Array(wasmMemory().buffer, buf.ptr, m * dim * 4);
-      writeAll(fd, b);
-      crc.writeUInt32LE(crc32Fast(b), 0);
-      writeAll(fd, crc);
-      bytes += b.length + 4;
-    }
-    writeAll(fd, Buffer.from(END, 'latin1'));
-    bytes += END.length;
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = -1;
-    renameSync(tmp, path);
-  } catch (err) {
-    if (fd >= 0) closeSync(fd);
-    rmSync(tmp, { force: true });
-    if (err instanceof RangeError || err instanceof TypeError) throw err;
-    throw new FileFormatError(path, `cannot write: ${(err as Error).message}`);
+    writeAtomically(path, (write) => {
+      write(pre);
+      write(json);
+      const lab = new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength);
+      write(lab);
+      crc.writeUInt32LE(crc32(lab), 0);
+      write(crc);
+      bytes = 20 + json.length + lab.length + 4;
+      for (let r = 0; r < count; r += rowsPerChunk) {
+        const m = Math.min(rowsPerChunk, count - r);
+        const out = buf.f32view().subarray(0, m * dim);
+        fill(out, r, m);
+        const b = new Uint8Array(wasmMemory().buffer, buf.ptr, m * dim * 4);
+        write(b);
+        crc.writeUInt32LE(crc32Fast(b), 0);
+        write(crc);
+        bytes += b.length + 4;
+      }
+      write(Buffer.from(END, 'latin1'));
+      bytes += END.length;
+    });
   } finally {
     buf.dispose();
   }
