@@ -6,10 +6,14 @@
 //     [--batch-norm] [--flip-test] [--blocks 32,64,128] [--dim 128] [--dropout 0] [--margin 0.2] [--miner hard|semihard|all]
 //     [--hard-after F] [--lr 1e-3] [--min-lr-ratio 0.05] [--no-cosine] [--p 32 --k 4] [--aug flip,shift=4 | --no-aug]
 //     [--held-out 0.15] [--pairs-per-fold 100] [--seed 1] [--eval-every 2] [--data DIR] [--save MODEL]
+//     [--singles N] [--cosface W [--cos-scale 30] [--cos-margin 0.25]]
 //
 // Protocol
 // - People with ≥ 2 photos (1,184) are split by a seeded shuffle: --held-out of them (default 15 %)
-//   are never trained on. People with one photo are not used (the PK sampler cannot use them).
+//   are never trained on. People with one photo (2,854) are not used unless --singles N adds N of
+//   their photos to every batch (negatives for the triplet loss, classes for the classifier).
+// - --cosface W adds W × a CosFace term (margin softmax over all training people, train's
+//   `classifier` option) to the triplet loss.
 // - The held-out pairs: 10 folds of N same + N different pairs (N = --pairs-per-fold), seeded.
 //   Same pairs: a held-out person drawn uniformly, then two of their photos (no pair twice);
 //   different pairs: two held-out people drawn uniformly, one photo of each. The list is written
@@ -30,7 +34,7 @@ import { tmpdir, loadavg } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImageFolder, Subset, flipHorizontal, parsePairs, pairPhotos, type AugmentOptions, type Preprocess, type PairList } from '../src/data/index.js';
-import { EmbeddingNet } from '../src/nn/index.js';
+import { EmbeddingNet, CosineClassifier } from '../src/nn/index.js';
 import { Adam } from '../src/optim/adam.js';
 import { train, type EpochReport } from '../src/metric/train.js';
 import { embedDataset, type EmbeddingSet } from '../src/metric/model.js';
@@ -95,6 +99,10 @@ const cfg = {
   evalEvery: value('--eval-every', 2),
   save: text('--save', ''),
   hardAfter: value('--hard-after', 0),
+  singles: value('--singles', 0),
+  cosface: value('--cosface', 0),
+  cosScale: value('--cos-scale', 30),
+  cosMargin: value('--cos-margin', 0.25),
 };
 const root = text('--data', fileURLToPath(new URL('../../../shared/data/faces/lfw-devtrain', import.meta.url)));
 const images = existsSync(join(root, 'images')) ? join(root, 'images') : root;
@@ -108,16 +116,19 @@ console.log(`${NAME}: ${new Date().toISOString()}  load ${load()}  argv ${argv.j
 // ---- Data: people with ≥ 2 photos, decoded and preprocessed once (cached by the folder) ----
 const pre: Preprocess = { size: [cfg.size, cfg.size], grey: !cfg.colour, crop: cfg.crop < 1 ? cfg.crop : undefined, standardize: true };
 const t0 = performance.now();
-const ds = new ImageFolder(images, { minPhotos: 2, preprocess: pre });
-const order = new Rng(cfg.seed).shuffle(Array.from({ length: ds.people.length }, (_, l) => l));
-const nHeld = Math.round(cfg.heldOut * ds.people.length);
+const ds = new ImageFolder(images, { minPhotos: cfg.singles > 0 ? 1 : 2, preprocess: pre });
+// The split is drawn over the people with ≥ 2 photos only, so it is the same with or without --singles.
+const multi = Array.from({ length: ds.people.length }, (_, l) => l).filter((l) => ds.photosOf(l).length >= 2);
+const order = new Rng(cfg.seed).shuffle(Array.from({ length: multi.length }, (_, i) => i)).map((i) => multi[i]);
+const nHeld = Math.round(cfg.heldOut * multi.length);
 const heldLabels = order.slice(0, nHeld).sort((a, b) => a - b);
-const trainLabels = order.slice(nHeld).sort((a, b) => a - b);
+const singleLabels = cfg.singles > 0 ? Array.from({ length: ds.people.length }, (_, l) => l).filter((l) => ds.photosOf(l).length === 1) : [];
+const trainLabels = [...order.slice(nHeld), ...singleLabels].sort((a, b) => a - b);
 const subset = (labels: number[]) => new Subset(ds, labels.flatMap((l) => [...ds.photosOf(l)]), labels);
 const trainSet = subset(trainLabels);
 for (let i = 0; i < ds.size; i++) ds.get(i); // decode everything now, outside the training time
 const decodeSeconds = (performance.now() - t0) / 1000;
-console.log(`data: ${ds.people.length} people with ≥ 2 photos, ${ds.size} photos, decoded in ${decodeSeconds.toFixed(1)} s `
+console.log(`data: ${multi.length} people with ≥ 2 photos${singleLabels.length ? ` + ${singleLabels.length} with one` : ''}, ${ds.size} photos, decoded in ${decodeSeconds.toFixed(1)} s `
   + `(crop ${cfg.crop} → ${cfg.size}×${cfg.size} ${cfg.colour ? 'RGB' : 'grey'}); train ${trainLabels.length} people / ${trainSet.size} photos, `
   + `held out ${heldLabels.length} people / ${heldLabels.reduce((s, l) => s + ds.photosOf(l).length, 0)} photos`);
 
@@ -195,7 +206,8 @@ console.log(`raw pixels (${cfg.size}×${cfg.size}${cfg.colour ? '×3' : ''}, L2-
 const net = new EmbeddingNet({
   seed: cfg.seed, inputShape: [cfg.size, cfg.size, cfg.colour ? 3 : 1], blocks: cfg.blocks, embeddingDim: cfg.dim, batchNorm: cfg.batchNorm, dropout: cfg.dropout, flipTest: cfg.flipTest,
 });
-const opt = new Adam(net.parameters(), { lr: cfg.lr });
+const head = cfg.cosface > 0 ? new CosineClassifier({ inFeatures: cfg.dim, classes: trainLabels.length, seed: cfg.seed + 1 }) : null;
+const opt = new Adam([...net.parameters(), ...(head ? head.parameters() : [])], { lr: cfg.lr });
 const budget = cfg.minutes * 60;
 const minLr = cfg.lr * cfg.minLrRatio;
 const lrAt = (s: number) => (cfg.cosine ? minLr + (cfg.lr - minLr) * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, s / budget))) : cfg.lr);
@@ -213,7 +225,8 @@ for (const [pi, ph] of phases.entries()) {
   const stop = new AbortController();
   const offset = epochsDone;
   const result = await train({
-    model: net, data: trainSet, epochs: 100000, seed: cfg.seed + 7919 * pi, batch: { p: cfg.p, k: cfg.k }, optimizer: opt,
+    model: net, data: trainSet, epochs: 100000, seed: cfg.seed + 7919 * pi, batch: { p: cfg.p, k: cfg.k, singles: cfg.singles }, optimizer: opt,
+    classifier: head ? { head, weight: cfg.cosface, scale: cfg.cosScale, margin: cfg.cosMargin } : undefined,
     loss: { margin: cfg.margin, miner: ph.miner, reduction: 'mean' }, augment: cfg.augment,
     onBatch: (b) => {
       partialSeconds = b.seconds;

@@ -11,6 +11,13 @@ export interface PKSamplerOptions {
   /** Photos per person per batch, >= 2. */
   k: number;
   seed: number;
+  /**
+   * Photos of single-photo people added to every batch after its P×K part (default 0): negatives
+   * for the triplet loss, classes for a classifier. Each epoch draws them from a seeded shuffle of
+   * all such photos, one after the other (wrapping around), so every one is used as evenly as the
+   * counts allow; the P×K part is the same as with singles = 0.
+   */
+  singles?: number;
 }
 
 /**
@@ -32,8 +39,9 @@ export class PKSampler {
   readonly seed: number;
   /** Labels of the people sampled (>= 2 photos), ascending. */
   readonly people: readonly number[];
-  /** Labels with exactly one photo, never sampled. */
+  /** Labels with exactly one photo: never in the P×K part; the `singles` of each batch come from them. */
   readonly excluded: readonly number[];
+  readonly singles: number;
   private readonly groups: Map<number, number[]>;
   private nextEpoch = 0;
 
@@ -43,6 +51,7 @@ export class PKSampler {
     this.p = checkInt(where, 'p (people per batch)', opts.p, 2);
     this.k = checkInt(where, 'k (photos per person)', opts.k, 2);
     this.seed = checkInt(where, 'seed', opts.seed, 0, 0xffffffff);
+    this.singles = checkInt(where, 'singles (single-photo people per batch)', opts.singles ?? 0, 0);
     const src = opts.labels as unknown;
     let labels: ArrayLike<number>;
     if (src !== null && typeof src === 'object' && typeof (src as FaceDataset).label === 'function' && typeof (src as FaceDataset).size === 'number') {
@@ -95,9 +104,20 @@ export class PKSampler {
         last.unshift(others[rng.int(others.length)]);
       }
     }
-    return teams.map((team) => team.flatMap((l) => {
+    const batches = teams.map((team) => team.flatMap((l) => {
       const photos = this.groups.get(l)!;
       return photos.length <= this.k ? rng.shuffle([...photos]) : rng.shuffle([...photos]).slice(0, this.k);
     }));
+    if (this.singles > 0 && this.excluded.length > 0) {
+      // A stream of its own, so the P×K part does not depend on `singles`.
+      const srng = new Rng((Math.imul(this.seed ^ 0x27d4eb2f, 0x165667b1) ^ Math.imul(e + 1, 0xc2b2ae35)) >>> 0);
+      const pool = srng.shuffle(this.excluded.map((l) => this.groups.get(l)![0]));
+      const take = Math.min(this.singles, pool.length);
+      let at = 0;
+      for (const b of batches) {
+        for (let t = 0; t < take; t++) { b.push(pool[at]); at = (at + 1) % pool.length; }
+      }
+    }
+    return batches;
   }
 }

@@ -4,6 +4,7 @@ import { FileFormatError, f32chunk, readContainer, writeContainer } from './cont
 import type { Optimizer, OptimizerStateDict } from '../optim/optimizer.js';
 import type { LRSchedule } from '../optim/schedule.js';
 import type { StateDict, TrainableModel } from '../metric/model.js';
+import type { Module } from '../nn/module.js';
 
 export interface CheckpointState {
   epoch: number;
@@ -34,8 +35,9 @@ function readState(path: string, prefix: string, shapes: Record<string, number[]
   return sd;
 }
 
-export function writeCheckpoint(path: string, model: TrainableModel, opt: Optimizer<{ lr: number }>, schedule: LRSchedule | undefined, state: CheckpointState): void {
+export function writeCheckpoint(path: string, model: TrainableModel, opt: Optimizer<{ lr: number }>, schedule: LRSchedule | undefined, state: CheckpointState, head?: Module): void {
   const weights = stateChunks('w:', model.stateDict());
+  const headWeights = head ? stateChunks('h:', head.stateDict()) : null;
   const best = state.bestState ? stateChunks('best:', state.bestState) : null;
   const os = opt.stateDict();
   const optChunks: Array<{ name: string; data: Float32Array }> = [];
@@ -50,18 +52,22 @@ export function writeCheckpoint(path: string, model: TrainableModel, opt: Optimi
     kind: 'checkpoint',
     architecture: model.config(),
     weights: weights.shapes,
+    ...(head && headWeights ? { head: { architecture: head.config(), weights: headWeights.shapes } } : {}),
     bestWeights: best?.shapes ?? null,
     loop,
     optimizer: { kind: os.kind, stepCount: os.stepCount, options: os.options, state: optState },
     schedule: (schedule as SchedulableWithState | undefined)?.stateDict?.() ?? null,
-  }, [...weights.chunks, ...(best?.chunks ?? []), ...optChunks]);
+  }, [...weights.chunks, ...(headWeights?.chunks ?? []), ...(best?.chunks ?? []), ...optChunks]);
 }
 
-/** Restores model, optimizer and schedule from a checkpoint; returns the loop's state. */
-export function readCheckpoint(path: string, model: TrainableModel, opt: Optimizer<{ lr: number }>, schedule: LRSchedule | undefined): CheckpointState {
+/**
+ * Restores model, optimizer and schedule from a checkpoint, and the training head (train's
+ * `classifier`) when one was saved; returns the loop's state.
+ */
+export function readCheckpoint(path: string, model: TrainableModel, opt: Optimizer<{ lr: number }>, schedule: LRSchedule | undefined, head?: Module): CheckpointState {
   const { header, chunks } = readContainer(path, 'checkpoint');
   const h = header as unknown as {
-    architecture: unknown; weights: Record<string, number[]>; bestWeights: Record<string, number[]> | null;
+    architecture: unknown; weights: Record<string, number[]>; head?: { architecture: unknown; weights: Record<string, number[]> }; bestWeights: Record<string, number[]> | null;
     loop: Omit<CheckpointState, 'bestState'>;
     optimizer: { kind: string; stepCount: number; options: Record<string, unknown>; state: Array<{ step: number; buffers: Record<string, number[]> }> };
     schedule: unknown;
@@ -69,7 +75,13 @@ export function readCheckpoint(path: string, model: TrainableModel, opt: Optimiz
   if (JSON.stringify(h.architecture) !== JSON.stringify(model.config())) {
     throw new FileFormatError(path, 'this checkpoint was made for a different architecture than the model being trained');
   }
+  if (JSON.stringify(h.head?.architecture ?? null) !== JSON.stringify(head?.config() ?? null)) {
+    throw new FileFormatError(path, h.head
+      ? `this checkpoint was made with a training head (${JSON.stringify(h.head.architecture)}) that the resumed run ${head ? `does not match (${JSON.stringify(head.config())})` : 'does not have'}`
+      : 'this checkpoint was made without the training head (classifier) that the resumed run has');
+  }
   const weights = readState(path, 'w:', h.weights, chunks);
+  const headState = h.head ? readState(path, 'h:', h.head.weights, chunks) : null;
   const bestState = h.bestWeights ? readState(path, 'best:', h.bestWeights, chunks) : null;
   const os: OptimizerStateDict = {
     kind: h.optimizer.kind, stepCount: h.optimizer.stepCount, options: h.optimizer.options,
@@ -83,6 +95,7 @@ export function readCheckpoint(path: string, model: TrainableModel, opt: Optimiz
     })),
   };
   model.loadStateDict(weights);
+  if (head && headState) head.loadStateDict(headState);
   opt.loadStateDict(os);
   const s = schedule as SchedulableWithState | undefined;
   if (s?.loadStateDict && h.schedule) s.loadStateDict(h.schedule as never);

@@ -8,7 +8,9 @@ import { Tensor } from '../tensor.js';
 import { tidy } from '../memory.js';
 import { Rng } from '../random.js';
 import { tripletLoss, type TripletLossOptions } from '../ops/triplet.js';
-import { mseLoss } from '../ops/loss.js';
+import { mseLoss, softmaxCrossEntropy } from '../ops/loss.js';
+import { add, scale } from '../ops/elementwise.js';
+import type { CosineClassifier } from '../nn/layers.js';
 import { Optimizer } from '../optim/optimizer.js';
 import { Adam } from '../optim/adam.js';
 import { clipGradNorm } from '../optim/clip.js';
@@ -55,11 +57,22 @@ export interface TrainOptions {
   seed?: number;
   /** 'triplet' (default) or 'reconstruction' (an autoencoder: MSE between output and input). */
   objective?: Objective;
-  /** P people × K photos per batch (default 16 × 4). */
-  batch?: { p: number; k: number };
+  /**
+   * P people × K photos per batch (default 16 × 4), plus `singles` photos of people with one photo
+   * (default 0): they have no positive, so they serve as negatives (and as classes for the
+   * classifier); each epoch walks through them in a seeded order.
+   */
+  batch?: { p: number; k: number; singles?: number };
   /** Triplet loss settings (default margin 0.2, batch-hard, Euclidean, mean). */
   loss?: TripletLossOptions;
-  /** The optimizer (default Adam, lr 1e-3, over the model's parameters). */
+  /**
+   * A margin softmax term added to the triplet loss: loss = triplet + weight · CosFace(head(e)),
+   * the head holding one weight vector per training person (labels 0…classes−1). It sees every
+   * person of the batch, single-photo people included (see batch.singles), and is kept in
+   * checkpoints; the optimizer must hold the head's parameters too (the default one does).
+   */
+  classifier?: ClassifierOptions;
+  /** The optimizer (default Adam, lr 1e-3, over the model's parameters, and the classifier head's). */
   optimizer?: Optimizer<{ lr: number }>;
   schedule?: LRSchedule;
   /** Seeded augmentation of training photos (default none). */
@@ -76,6 +89,17 @@ export interface TrainOptions {
   onBatch?: (progress: BatchProgress) => void;
   /** Stops after the current batch; the last checkpoint stays intact. */
   signal?: AbortSignal;
+}
+
+export interface ClassifierOptions {
+  /** One class vector per training person: new CosineClassifier({ inFeatures: D, classes, seed }). */
+  head: CosineClassifier;
+  /** s (default 30). */
+  scale?: number;
+  /** m, subtracted from the true class's cosine (default 0.25; 0 gives NormFace). */
+  margin?: number;
+  /** Weight of the term next to the triplet loss (default 1). */
+  weight?: number;
 }
 
 export interface TrainResult {
@@ -119,10 +143,27 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (o.checkpoint === undefined && o.resume) throw rangeError(WHERE, 'a checkpoint path with resume', 'resume without checkpoint');
   if (o.earlyStopping) checkInt(WHERE, 'earlyStopping.patience', o.earlyStopping.patience, 1);
   const model = o.model;
-  const opt = o.optimizer ?? new Adam(model.parameters(), { lr: 1e-3 });
-  const ownOptimizer = o.optimizer === undefined;
   const labels = Array.from({ length: o.data.size }, (_, i) => o.data.label(i));
-  const sampler = new PKSampler({ labels, p, k, seed });
+  const singles = checkInt(WHERE, 'batch.singles', o.batch?.singles ?? 0, 0);
+  const cls = o.classifier;
+  let clsScale = 0, clsMargin = 0, clsWeight = 0;
+  if (cls !== undefined) {
+    if (objective !== 'triplet') throw rangeError(WHERE, 'a classifier with the triplet objective only', `objective '${objective}'`);
+    if (cls === null || typeof cls !== 'object' || typeof cls.head?.forward !== 'function') throw rangeError(WHERE, 'classifier { head: CosineClassifier, scale?, margin?, weight? }', String(cls));
+    clsScale = checkNumber(WHERE, 'classifier.scale', cls.scale ?? 30, Number.MIN_VALUE);
+    clsMargin = checkNumber(WHERE, 'classifier.margin', cls.margin ?? 0.25, 0);
+    clsWeight = checkNumber(WHERE, 'classifier.weight', cls.weight ?? 1, 0);
+    const top = labels.reduce((a, b) => Math.max(a, b), -1);
+    if (top >= cls.head.classes) {
+      throw rangeError(WHERE, `classifier.head with a class for every label (the data's labels go up to ${top})`, `${cls.head.classes} classes`);
+    }
+    if (o.optimizer && !cls.head.parameters().every((t) => o.optimizer!.params.includes(t))) {
+      throw rangeError(WHERE, 'an optimizer that holds the classifier head\'s parameters too', 'one without them (pass [...model.parameters(), ...head.parameters()])');
+    }
+  }
+  const sampler = new PKSampler({ labels, p, k, seed, singles });
+  const opt = o.optimizer ?? new Adam([...model.parameters(), ...(cls ? cls.head.parameters() : [])], { lr: 1e-3 });
+  const ownOptimizer = o.optimizer === undefined;
 
   const history: EpochReport[] = [];
   let start = 0;
@@ -130,7 +171,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let bestState: Record<string, { shape: number[]; data: Float32Array }> | null = null;
   let resumedFrom: number | undefined;
   if (o.resume && o.checkpoint && existsSync(o.checkpoint)) {
-    const ck = readCheckpoint(o.checkpoint, model, opt, o.schedule);
+    const ck = readCheckpoint(o.checkpoint, model, opt, o.schedule, cls?.head);
     start = ck.epoch;
     history.push(...(ck.history as EpochReport[]));
     best = ck.best; bestEpoch = ck.bestEpoch; sinceBest = ck.sinceBest;
@@ -148,6 +189,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const meter = new HealthMeter(lossOpts.margin);
     let lossTotal = 0, images = 0;
     model.train();
+    cls?.head.train();
     for (let bi = 0; bi < batches.length; bi++) {
       if (o.signal?.aborted) { interrupted = true; break; }
       const idx = batches[bi];
@@ -164,8 +206,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           const e = model.forward(x);
           const r = tripletLoss(e, batchLabels, lossOpts);
           loss = r.loss;
-          const lossSum = lossOpts.reduction === 'sum' ? loss.item() : loss.item() * r.active;
-          figs = { loss: loss.item(), lossSum, triplets: r.triplets, active: r.active, meanPositive: r.meanPositive, meanNegative: r.meanNegative, norms: rowNorms(e) };
+          const tl = r.loss.item();
+          if (cls) loss = add(loss, scale(softmaxCrossEntropy(cls.head.forward(e), batchLabels, { scale: clsScale, margin: clsMargin }), clsWeight));
+          const lossSum = lossOpts.reduction === 'sum' ? tl : tl * r.active;
+          figs = { loss: tl, lossSum, triplets: r.triplets, active: r.active, meanPositive: r.meanPositive, meanNegative: r.meanNegative, norms: rowNorms(e) };
         }
         loss.backward();
         if (o.clipGradNorm !== undefined) clipGradNorm(model.parameters(), o.clipGradNorm);
@@ -200,7 +244,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     if (stop && bestState) model.loadStateDict(bestState);
     if (o.checkpoint) {
       const state: CheckpointState = { epoch: epoch + 1, history, best, bestEpoch, sinceBest, bestState, seed };
-      writeCheckpoint(o.checkpoint, model, opt, o.schedule, state);
+      writeCheckpoint(o.checkpoint, model, opt, o.schedule, state, cls?.head);
     }
     const cont = o.onEpoch?.(report);
     if (stop) { stoppedEarly = true; break; }

@@ -7,9 +7,10 @@ export {
   type InitName, type SeedOptions,
 } from './init.js';
 export {
-  Conv2d, Dense, ReLU, MaxPool2d, AvgPool2d, Flatten, Reshape, L2Normalize, BatchNorm, Dropout, UpsampleNearest,
+  Conv2d, Dense, ReLU, MaxPool2d, AvgPool2d, Flatten, Reshape, L2Normalize, BatchNorm, Dropout, UpsampleNearest, CosineClassifier,
   type Conv2dLayerOptions, type DenseLayerOptions, type Pool2dLayerOptions, type ReshapeLayerOptions,
   type L2NormalizeLayerOptions, type BatchNormLayerOptions, type DropoutLayerOptions, type UpsampleLayerOptions,
+  type CosineClassifierLayerOptions,
 } from './layers.js';
 export { Sequential, ConvBlock, type ConvBlockOptions } from './sequential.js';
 export { EmbeddingNet, type EmbeddingNetOptions, type EmbeddingModel } from './embedding-net.js';

@@ -5,7 +5,7 @@ import { Tensor, zeros, ones } from '../tensor.js';
 import { Rng } from '../random.js';
 import { checkInt, checkNumber, checkOption, describe, fmtShape, rangeError, typeError } from '../errors.js';
 import { conv2d, type Conv2dPadding } from '../ops/conv2d.js';
-import { dense } from '../ops/dense.js';
+import { dense, matmul } from '../ops/dense.js';
 import { relu } from '../ops/activation.js';
 import { maxPool2d, avgPool2d, type Padding } from '../ops/pool.js';
 import { reshape } from '../ops/elementwise.js';
@@ -271,6 +271,50 @@ export class L2Normalize extends Module {
 
 // ---------------------------------------------------------------------------------------------
 
+export interface CosineClassifierLayerOptions extends SeedOptions {
+  /** D: the embedding size. */
+  inFeatures: number;
+  /** C: the number of classes (people) in training. */
+  classes: number;
+}
+
+/**
+ * A training head for margin softmax losses (NormFace, CosFace): one weight vector per class,
+ * w [C,D]; forward(x [N,D]) gives the cosines [N,C] between each L2-normalised row of x and each
+ * L2-normalised class vector. Feed them to softmaxCrossEntropy(cos, labels, { scale, margin }).
+ * Used in training only (train's `classifier` option); it is not part of a saved embedding model.
+ */
+export class CosineClassifier extends Module {
+  readonly inFeatures: number;
+  readonly classes: number;
+  readonly seed?: number;
+  readonly w: Tensor;
+
+  constructor(opts: CosineClassifierLayerOptions) {
+    super();
+    const where = 'CosineClassifier';
+    checkOptions(where, opts, '{ inFeatures, classes, seed?, rng? }');
+    this.inFeatures = checkInt(where, 'options.inFeatures', opts.inFeatures, 1);
+    this.classes = checkInt(where, 'options.classes', opts.classes, 1);
+    const { rng, seed } = resolveRng(where, opts);
+    if (seed !== undefined) this.seed = seed;
+    this.w = this.addParameter('w', initWeights('glorotNormal', [this.classes, this.inFeatures], rng));
+  }
+
+  forward(x: Tensor): Tensor {
+    const contract = `input [N,${this.inFeatures}]`;
+    checkInput('CosineClassifier.forward', x, 2, contract);
+    if (x.shape[1] !== this.inFeatures) throw rangeError('CosineClassifier.forward', contract, `shape ${fmtShape(x.shape)}`);
+    return matmul(l2Normalize(x), l2Normalize(this.w), { transB: true });
+  }
+
+  config(): ModuleConfig {
+    return { type: 'CosineClassifier', inFeatures: this.inFeatures, classes: this.classes, ...(this.seed !== undefined ? { seed: this.seed } : {}) };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
 export interface BatchNormLayerOptions {
   /** C: the size of the last axis ([N,C] or NHWC [N,H,W,C]). */
   numFeatures: number;
@@ -389,3 +433,4 @@ registerModuleType('L2Normalize', (c) => new L2Normalize(configOptions(c)));
 registerModuleType('BatchNorm', (c) => new BatchNorm(configOptions(c)));
 registerModuleType('Dropout', (c) => new Dropout(configOptions(c)));
 registerModuleType('UpsampleNearest', (c) => new UpsampleNearest(configOptions(c)));
+registerModuleType('CosineClassifier', (c) => new CosineClassifier(configOptions(c)));

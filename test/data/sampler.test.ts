@@ -42,6 +42,35 @@ test('p=4 k=3, people with 1, 2, 3, 5, 8, 2, 4 photos: every eligible person onc
   }
 });
 
+test('singles: each batch ends with that many single-photo items, walked evenly in a seeded order; the P×K part is unchanged', () => {
+  // people 0…5 have one photo each, 6…9 have 3
+  const labels = labelsFor([1, 1, 1, 1, 1, 1, 3, 3, 3, 3]);
+  const plain = new PKSampler({ labels, p: 2, k: 2, seed: 4 });
+  const withSingles = new PKSampler({ labels, p: 2, k: 2, seed: 4, singles: 2 });
+  assert.is(withSingles.singles, 2);
+  const singleItems = labels.map((l, i) => (l < 6 ? i : -1)).filter((i) => i >= 0);
+  const seen = new Map<number, number>();
+  for (let e = 0; e < 3; e++) {
+    const a = plain.epochAt(e), b = withSingles.epochAt(e);
+    assert.is(b.length, a.length);
+    b.forEach((batch, bi) => {
+      assert.equal(batch.slice(0, a[bi].length), a[bi], 'the P×K part is the same as without singles');
+      const extra = batch.slice(a[bi].length);
+      assert.is(extra.length, 2);
+      for (const i of extra) { assert.ok(singleItems.includes(i), `item ${i} is a single-photo person's`); seen.set(i, (seen.get(i) ?? 0) + 1); }
+      assert.is(new Set(batch).size, batch.length, 'no photo twice in a batch');
+    });
+    // 2 batches × 2 singles = 4 of the 6 per epoch, consecutive in the epoch's order: all different
+    const epochExtras = b.flatMap((batch, bi) => batch.slice(a[bi].length));
+    assert.is(new Set(epochExtras).size, 4);
+  }
+  assert.equal(withSingles.epochAt(1), withSingles.epochAt(1), 'deterministic');
+  // more singles than there are single-photo people: each is used once per batch
+  const many = new PKSampler({ labels, p: 2, k: 2, seed: 4, singles: 50 });
+  for (const batch of many.epochAt(0)) assert.is(batch.filter((i) => labels[i] < 6).length, 6);
+  assert.throws(() => new PKSampler({ labels, p: 2, k: 2, seed: 4, singles: -1 }), /PKSampler: expected singles \(single-photo people per batch\)/);
+});
+
 test('5 eligible people with p=4: the last two batches are rebalanced to 3 + 2', () => {
   const labels = labelsFor([2, 2, 2, 2, 2]);
   const s = new PKSampler({ labels, p: 4, k: 2, seed: 7 });

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { train, type EpochReport } from '../../src/metric/train.js';
 import { isCollapsed } from '../../src/metric/health.js';
-import { EmbeddingNet, Autoencoder } from '../../src/nn/index.js';
+import { EmbeddingNet, Autoencoder, CosineClassifier } from '../../src/nn/index.js';
+import { Adam } from '../../src/optim/adam.js';
 import { ArrayDataset, type Image } from '../../src/data/index.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { Rng } from '../../src/random.js';
@@ -99,6 +100,50 @@ test('a damaged checkpoint or one of another architecture is refused', async () 
   try { await train({ model: other, data, epochs: 2, checkpoint: path, resume: true }); } catch (e) { err = e as Error; }
   assert.match(String(err?.message), /c\.ck: this checkpoint was made for a different architecture/);
   m.dispose(); other.dispose();
+});
+
+test('classifier (CosFace) next to the triplet loss: trains, is deterministic, resumes bit for bit with the head', async () => {
+  // people 0…5 with 4 photos, 6…9 with one photo (used through batch.singles)
+  const multi = toyFaces(6, 4), single = toyFaces(4, 1, 16, 5);
+  const data = new ArrayDataset([...Array.from({ length: multi.size }, (_, i) => multi.get(i)), ...Array.from({ length: single.size }, (_, i) => single.get(i))],
+    [...Array.from({ length: multi.size }, (_, i) => multi.label(i)), ...Array.from({ length: single.size }, (_, i) => 6 + single.label(i))]);
+  const base = { data, seed: 3, batch: { p: 3, k: 4, singles: 2 }, loss: { margin: 0.3, miner: 'all' as const } };
+  const run = async (epochs: number, extra: { checkpoint?: string; resume?: boolean } = {}) => {
+    const m = net(5), head = new CosineClassifier({ inFeatures: 8, classes: 10, seed: 6 });
+    const reports: EpochReport[] = [];
+    await train({ ...base, ...extra, model: m, epochs, classifier: { head, scale: 8, margin: 0.2 }, onEpoch: (e) => { reports.push(e); } });
+    const w = [...weights(m), ...Object.entries(head.stateDict()).map(([k, v]) => [k, Array.from(v.data)])];
+    m.dispose(); head.dispose();
+    return { w, reports };
+  };
+  const a = await run(6);
+  // the loss reported is triplet + CosFace; CosFace alone starts near log(10) · 1 ≈ 2.3 at scale 8
+  assert.ok(a.reports[0].loss > 1, `first epoch loss ${a.reports[0].loss}`);
+  assert.ok(a.reports[5].loss < 0.8 * a.reports[0].loss, `loss ${a.reports[0].loss} → ${a.reports[5].loss}`);
+  assert.ok(a.reports[5].health!.meanNegative > a.reports[5].health!.meanPositive);
+  assert.equal((await run(6)).w, a.w, 'same seed → same weights and head');
+  await run(3, { checkpoint: join(dir, 'cls.ck') });
+  assert.equal((await run(6, { checkpoint: join(dir, 'cls.ck'), resume: true })).w, a.w, 'resumed = uninterrupted, head included');
+  // a checkpoint with a head is refused by a run without one, and the other way round
+  let err: Error | null = null;
+  try { await train({ ...base, model: net(5), epochs: 7, checkpoint: join(dir, 'cls.ck'), resume: true }); } catch (e) { err = e as Error; }
+  assert.match(String(err?.message), /cls\.ck: this checkpoint was made with a training head .* that the resumed run does not have/);
+});
+
+test('classifier errors: too few classes, an optimizer without the head, a reconstruction objective', async () => {
+  const data = toyFaces(4, 3);
+  const m = net(), head = new CosineClassifier({ inFeatures: 8, classes: 3 });
+  let err: Error | null = null;
+  try { await train({ model: m, data, epochs: 1, classifier: { head } }); } catch (e) { err = e as Error; }
+  assert.match(String(err?.message), /train: expected classifier\.head with a class for every label \(the data's labels go up to 3\), got 3 classes/);
+  const ok = new CosineClassifier({ inFeatures: 8, classes: 4 });
+  err = null;
+  try { await train({ model: m, data, epochs: 1, classifier: { head: ok }, optimizer: new Adam(m.parameters()) }); } catch (e) { err = e as Error; }
+  assert.match(String(err?.message), /train: expected an optimizer that holds the classifier head's parameters too/);
+  err = null;
+  try { await train({ model: m, data, epochs: 1, classifier: { head: ok, scale: 0 } }); } catch (e) { err = e as Error; }
+  assert.match(String(err?.message), /train: expected classifier\.scale/);
+  m.dispose(); head.dispose(); ok.dispose();
 });
 
 test('the collapse warning fires when every embedding is the same point', async () => {

@@ -4,7 +4,7 @@ import { Tensor, randn, tensor, type Shape } from '../../src/tensor.js';
 import { tidy } from '../../src/memory.js';
 import { Rng } from '../../src/random.js';
 import { conv2d } from '../../src/ops/conv2d.js';
-import { dense } from '../../src/ops/dense.js';
+import { dense, matmul } from '../../src/ops/dense.js';
 import { relu } from '../../src/ops/activation.js';
 import { maxPool2d, avgPool2d } from '../../src/ops/pool.js';
 import { reshape } from '../../src/ops/elementwise.js';
@@ -13,7 +13,7 @@ import { batchNorm } from '../../src/ops/batchnorm.js';
 import { dropout } from '../../src/ops/dropout.js';
 import { upsampleNearest } from '../../src/ops/upsample.js';
 import {
-  Module, Conv2d, Dense, ReLU, MaxPool2d, AvgPool2d, Flatten, Reshape, L2Normalize, BatchNorm, Dropout, UpsampleNearest,
+  Module, Conv2d, Dense, ReLU, MaxPool2d, AvgPool2d, Flatten, Reshape, L2Normalize, BatchNorm, Dropout, UpsampleNearest, CosineClassifier,
   Sequential, ConvBlock, EmbeddingNet, Autoencoder, moduleFromConfig, moduleTypes,
   heNormal, heUniform, glorotUniform, glorotNormal, computeFans, seedModules,
 } from '../../src/nn/index.js';
@@ -44,6 +44,25 @@ test('Dense forward = dense(x, w, b), bit for bit; without bias too', () => tidy
     assert.is(d.numParameters(), 35 + (bias ? 5 : 0));
     d.dispose();
   }
+}));
+
+test('CosineClassifier forward = normalise(x) · normalise(w)ᵀ bit for bit, and equals the cosines in float64', () => tidy(() => {
+  const c = new CosineClassifier({ inFeatures: 5, classes: 3, seed: 2 });
+  assert.equal([...c.w.shape], [3, 5]);
+  assert.is(c.numParameters(), 15);
+  const x = tensor(Array.from({ length: 10 }, (_, i) => Math.sin(i + 1) * 3), [2, 5]);
+  const y = c.forward(x);
+  assert.equal([...y.shape], [2, 3]);
+  assert.equal(bits(y), bits(matmul(l2Normalize(x), l2Normalize(c.w), { transB: true })));
+  const xv = Array.from(x.data), wv = Array.from(c.w.data);
+  for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) {
+    let dot = 0, nx = 0, nw = 0;
+    for (let t = 0; t < 5; t++) { dot += xv[i * 5 + t] * wv[j * 5 + t]; nx += xv[i * 5 + t] ** 2; nw += wv[j * 5 + t] ** 2; }
+    assert.ok(Math.abs(y.data[i * 3 + j] - dot / Math.sqrt(nx * nw)) < 1e-6, `cos[${i},${j}]`);
+  }
+  assert.throws(() => c.forward(tensor([1, 2, 3], [1, 3])), /CosineClassifier\.forward: expected input \[N,5\], got shape \[1,3\]/);
+  assert.throws(() => new CosineClassifier({ inFeatures: 5, classes: 0 }), /CosineClassifier: expected options\.classes/);
+  c.dispose();
 }));
 
 test('parameter-free layers = their ops, bit for bit', () => tidy(() => {
@@ -159,6 +178,7 @@ function everyLayer(): Module[] {
     new ConvBlock({ inChannels: 1, outChannels: 2, batchNorm: true, pool: 0, kernelSize: 5, seed: 5 }),
     new EmbeddingNet({ inputShape: [8, 8, 1], blocks: [2], embeddingDim: 3, normalize: false, batchNorm: true, dropout: 0.1, seed: 6 }),
     new Autoencoder({ inputShape: [4, 4, 1], blocks: [2], bottleneck: 3, seed: 7 }),
+    new CosineClassifier({ inFeatures: 4, classes: 3, seed: 8 }),
   ];
 }
 
@@ -166,7 +186,7 @@ test('config → JSON → moduleFromConfig for every layer type: same class, sam
   const layers = everyLayer();
   const types = new Set(layers.map((m) => m.config().type));
   for (const t of ['Conv2d', 'Dense', 'ReLU', 'MaxPool2d', 'AvgPool2d', 'Flatten', 'Reshape', 'L2Normalize', 'BatchNorm', 'Dropout',
-    'UpsampleNearest', 'Sequential', 'ConvBlock', 'EmbeddingNet', 'Autoencoder']) {
+    'UpsampleNearest', 'Sequential', 'ConvBlock', 'EmbeddingNet', 'Autoencoder', 'CosineClassifier']) {
     assert.ok(types.has(t), `${t} covered`);
     assert.ok(moduleTypes().includes(t), `${t} registered`);
   }

@@ -4,7 +4,7 @@ import { tensor, Tensor } from '../../src/tensor.js';
 import { tidy } from '../../src/memory.js';
 import { kernels } from '../../src/wasm.js';
 import { Rng } from '../../src/random.js';
-import { mseLoss, type Reduction } from '../../src/ops/loss.js';
+import { mseLoss, softmaxCrossEntropy, type Reduction } from '../../src/ops/loss.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 import { close } from '../helpers/close.js';
 
@@ -84,6 +84,64 @@ test('errors: shapes, reduction (options listed), empty, types', () => {
   assert.throws(() => mseLoss(tensor([], [0]), tensor([], [0])), /mseLoss: expected pred and target with at least one element, got shape \[0\]/);
   assert.throws(() => mseLoss(a, null as unknown as Tensor), /mseLoss: expected input 1 to be a Tensor, got null/);
   assert.throws(() => mseLoss(a, a, 'sum' as unknown as { reduction: Reduction }), /mseLoss: expected options \{ reduction\? \}, got "sum"/);
+});
+
+// ---- softmaxCrossEntropy (plain softmax loss; NormFace / CosFace on cosines) ----
+
+/** Float64 reference: Σ_i −log softmax(s·(x_i − m·onehot_i))[y_i], over n rows of c. */
+function refXent(x: ArrayLike<number>, labels: number[], c: number, s: number, m: number, mean: boolean): number {
+  const n = labels.length;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const z = Array.from({ length: c }, (_, j) => s * (x[i * c + j] - (j === labels[i] ? m : 0)));
+    const mx = Math.max(...z);
+    const lse = mx + Math.log(z.reduce((a, v) => a + Math.exp(v - mx), 0));
+    total += lse - z[labels[i]];
+  }
+  return mean ? total / n : total;
+}
+
+for (const [n, c] of [[1, 1], [1, 3], [3, 5], [4, 7], [6, 17]] as const) {
+  for (const [s, m, reduction] of [[1, 0, 'mean'], [4, 0.35, 'mean'], [2.5, 0.2, 'sum']] as const) {
+    test(`softmaxCrossEntropy gradcheck x=[${n},${c}] scale ${s} margin ${m} ${reduction}`, () => {
+      const labels = Array.from({ length: n }, (_, i) => (i * 5 + 2) % c);
+      gradcheck({
+        inputs: [{ shape: [n, c] }],
+        engine: ([x]) => softmaxCrossEntropy(x, labels, { scale: s, margin: m, reduction }),
+        reference: ([x]) => [refXent(x, labels, c, s, m, reduction === 'mean')],
+        fwd: { atol: 1e-5, rtol: 1e-5 },
+      });
+    });
+  }
+}
+
+test('golden: two classes with logits [0, 0] cost log 2; a margin of 0.5 at scale 2 costs log(1 + e)', () => {
+  const x = tensor([0, 0], [1, 2], { requiresGrad: true });
+  const l = softmaxCrossEntropy(x, [1]);
+  close([l.item()], [Math.LN2], { atol: 1e-7, rtol: 1e-6 });
+  l.backward();
+  close((x.grad as Tensor).data, [0.5, -0.5], { atol: 1e-7, rtol: 1e-6 }); // p − onehot
+  // z = 2·([0, 0] − [0, 0.5]) = [0, −1] → loss = log(1 + e^1) − 0·… = log(e^0 + e^−1) + 1
+  close([softmaxCrossEntropy(tensor([0, 0], [1, 2]), [1], { scale: 2, margin: 0.5 }).item()], [Math.log(1 + Math.E)], { atol: 1e-6, rtol: 1e-6 });
+});
+
+test('softmaxCrossEntropy: large scales do not overflow; a confident right answer costs ~0, a wrong one ~s·gap', () => {
+  const x = tensor([1, -1, 0.5, -1, 1, 0.5], [2, 3]);
+  const l = softmaxCrossEntropy(x, [0, 0], { scale: 64, reduction: 'sum' }).item();
+  // row 0: right by 0.5 at scale 64 → ~e^−32; row 1: wrong by 2 → ~128
+  close([l], [refXent([1, -1, 0.5, -1, 1, 0.5], [0, 0], 3, 64, 0, false)], { atol: 1e-3, rtol: 1e-6 });
+  assert.ok(Number.isFinite(l) && l > 127 && l < 129, `${l}`);
+});
+
+test('softmaxCrossEntropy errors: labels out of range name the row and the classes, NaN logits are refused', () => {
+  const x = tensor([0, 1, 2, 3, 4, 5], [2, 3]);
+  assert.throws(() => softmaxCrossEntropy(x, [0, 3]), /softmaxCrossEntropy: expected labels to be class numbers 0…2 \(logits \[2,3\]\), got labels\[1\] = 3/);
+  assert.throws(() => softmaxCrossEntropy(x, [0, 1.5]), /labels\[1\] = 1\.5/);
+  assert.throws(() => softmaxCrossEntropy(x, [0]), /softmaxCrossEntropy: expected one label per row \(2\), got 1 labels/);
+  assert.throws(() => softmaxCrossEntropy(tensor([1, 2, 3]), [0]), /softmaxCrossEntropy: expected logits of rank 2 \[N,C\] with N, C ≥ 1, got shape \[3\]/);
+  assert.throws(() => softmaxCrossEntropy(x, [0, 1], { scale: 0 }), /softmaxCrossEntropy: expected scale/);
+  assert.throws(() => softmaxCrossEntropy(x, [0, 1], { margin: -0.1 }), /softmaxCrossEntropy: expected margin/);
+  assert.throws(() => softmaxCrossEntropy(tensor([0, NaN, 1, 2, 3, Infinity], [2, 3]), [0, 1]), /softmaxCrossEntropy: expected finite logits, got 2 NaN or infinite values in the \[2,3\] logits/);
 });
 
 test.run();
