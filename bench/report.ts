@@ -68,6 +68,11 @@ export function targets(rows: BenchRow[]): Target[] {
     target('kNN single query at 1M ≥ 1.8× hnswlib brute force, 2 threads', 1.8, v('knn.1M.facemetric.2.single'), v('knn.1M.hnswlib.1.single'), '{a} vs {b} queries/s (hnswlib: 1 thread)', v('knn.1M.hnswlib.1.single') === undefined ? 'the 1M kNN rows were not run (full run only)' : noThreads),
     target('kNN batch of 1,000 at 1M ≥ 150 queries/s, 1 thread', 1, v('knn.1M.facemetric.1.batch'), 150, '{a} vs {b} queries/s', 'the 1M kNN rows were not run (full run only)'),
     target(`kNN batch of 1,000 at 1M ≥ faiss's ${FAISS_BATCH_QPS} queries/s, 2 threads`, 1, v('knn.1M.facemetric.2.batch'), FAISS_BATCH_QPS, '{a} vs {b} queries/s (faiss quoted from issue 5, not measured here)', v('knn.1M.facemetric.1.batch') === undefined ? 'the 1M kNN rows were not run (full run only)' : noThreads),
+    // The same four with CompactGallery's exact int8 search (the float32 lists, certified; 1.27× the memory).
+    target('… exact via int8: single query at 1M ≥ hnswlib brute force, 1 thread', 1, v('knn.1M.facemetric-i8exact.1.single'), v('knn.1M.hnswlib.1.single'), '{a} vs {b} queries/s', 'the 1M kNN rows were not run (full run only)'),
+    target('… exact via int8: single query at 1M ≥ 1.8× hnswlib brute force, 2 threads', 1.8, v('knn.1M.facemetric-i8exact.2.single'), v('knn.1M.hnswlib.1.single'), '{a} vs {b} queries/s (hnswlib: 1 thread)', v('knn.1M.hnswlib.1.single') === undefined ? 'the 1M kNN rows were not run (full run only)' : noThreads),
+    target('… exact via int8: batch of 1,000 at 1M ≥ 150 queries/s, 1 thread', 1, v('knn.1M.facemetric-i8exact.1.batch'), 150, '{a} vs {b} queries/s', 'the 1M kNN rows were not run (full run only)'),
+    target(`… exact via int8: batch of 1,000 at 1M ≥ faiss's ${FAISS_BATCH_QPS} queries/s, 2 threads`, 1, v('knn.1M.facemetric-i8exact.2.batch'), FAISS_BATCH_QPS, '{a} vs {b} queries/s (faiss quoted from issue 5, not measured here)', v('knn.1M.facemetric-i8exact.1.batch') === undefined ? 'the 1M kNN rows were not run (full run only)' : noThreads),
     target('gemm 1024³ ≥ 85 % of the micro-kernel peak, 1 thread', 0.85, gemm1024, gemmPeak, '{a} vs {b} GFLOP/s', 'the gemm suite was not run'),
   ];
   return t;

@@ -4,9 +4,13 @@
 // (seeded), k = 10: single queries (queries/s over a run of different queries, and the median
 // latency) and a batch of 1,000 queries (queries/s; a peer with no batch form runs a loop, and slow
 // peers are timed on fewer queries, said in the note). recall@10 of each against a float64 exact
-// scan on the same queries. --quick: N = 100,000 only. facemetric at each engine thread count;
+// scan on the same queries. facemetric runs twice: Gallery.search (a float32 scan) and
+// CompactGallery's exact int8 search (an int8 scan for candidates, re-ranked in float32 and
+// certified by the int8 error bound, so its lists are the float32 scan's; 1.27× the memory).
+// --quick: N = 100,000 only. facemetric at each engine thread count;
 // usearch at 1 and 2 threads; hnswlib and plain JS have one.
 import { Gallery } from '../../src/metric/gallery.js';
+import { CompactGallery } from '../../src/metric/compact.js';
 import { engineThreadCounts, loadPeer, median, missingRow, ratio, threadLabel, withEngineThreads, type BenchRow, type SuiteOptions } from '../common.js';
 
 const D = 128, K = 10, Q = 1000;
@@ -74,6 +78,8 @@ interface Impl {
   /** Single-query runs timed. */
   singleQueries: number;
   batchNote?: string;
+  /** Bytes of gallery one query streams (default N·D·4: the float32 rows). */
+  bytes?: number;
   dispose?(): void;
 }
 
@@ -132,6 +138,19 @@ async function atSize(N: number, quick: boolean, rows: BenchRow[]): Promise<void
       batchQueries: Q, singleQueries: singles,
     });
   }
+  const compact = new CompactGallery({ dim: D, people: Array.from({ length: 10_000 }, (_, i) => `p${i}`), labels: Uint32Array.from({ length: N }, (_, i) => i % 10_000) });
+  compact.rows(0, N).set(g);
+  compact.buildCompact('i8');
+  const exact = (qq: Float32Array) => compact.search(qq, K, { precision: 'i8', exact: true });
+  for (const n of await engineThreadCounts()) {
+    impls.push({
+      impl: 'facemetric CompactGallery int8 exact', threads: n, key: `knn.${tag}.facemetric-i8exact.${n}`,
+      single: (qq, i) => Array.from(exact(qq.subarray(i * D, (i + 1) * D)).indices),
+      batch: (qq, a, b) => { exact(qq.subarray(a * D, b * D)); },
+      batchQueries: Q, singleQueries: singles, bytes: N * (D + 8),
+      batchNote: 'the float32 lists: int8 scan, float32 re-rank of 100 candidates, certified by the int8 bound',
+    });
+  }
   // usearch through its CommonJS build: its ESM build looks for its native addon from the
   // importing project's root, and a project with a build/ folder (this one) sends it astray.
   const us = await loadPeer<Usearch>('usearch', 'require');
@@ -182,18 +201,26 @@ async function atSize(N: number, quick: boolean, rows: BenchRow[]): Promise<void
     measured.push(impl.impl.startsWith('facemetric') ? await withEngineThreads(impl.threads, run) : await run());
   }
   const base = (th: number) => measured.find((m) => m.impl.impl.startsWith('facemetric') && m.impl.threads === th) ?? measured.find((m) => m.impl.impl.startsWith('facemetric'));
+  const hnsw = measured.find((m) => m.impl.impl.startsWith('hnswlib'));
   for (const m of measured) {
     const ours = m.impl.impl.startsWith('facemetric');
     const fm = base(m.impl.threads);
-    const vs = (a: number | undefined, b: number) => (ours ? '' : `facemetric ${threadLabel(fm?.impl.threads ?? 1)}: ${ratio(a, b)}; `);
+    // Peers: facemetric's float32 scan at the same threads over the peer. Ours: over hnswlib's brute force.
+    const vs = (a: number | undefined, b: number, h: number | undefined) => (ours
+      ? (h !== undefined ? `${ratio(b, h)} hnswlib brute force; ` : '')
+      : `facemetric ${threadLabel(fm?.impl.threads ?? 1)}: ${ratio(a, b)}; `);
     rows.push({ name: single, impl: m.impl.impl, ms: m.latency, rate: m.qps, unit: 'queries/s', threads: m.impl.threads, key: `${m.impl.key}.single`,
-      gbps: (N * D * 4) / (m.latency * 1e6),
-      note: `${vs(fm?.qps, m.qps)}recall@10 ${m.recall.toFixed(3)} on ${RQ} queries; ms = median latency over ${m.impl.singleQueries} queries` });
+      gbps: (m.impl.bytes ?? N * D * 4) / (m.latency * 1e6),
+      note: `${vs(fm?.qps, m.qps, hnsw?.qps)}recall@10 ${m.recall.toFixed(3)} on ${RQ} queries; ms = median latency over ${m.impl.singleQueries} queries` });
     rows.push({ name: batchName, impl: m.impl.impl, ms: (1000 * Q) / m.bqps, rate: m.bqps, unit: 'queries/s', threads: m.impl.threads, key: `${m.impl.key}.batch`,
-      note: `${vs(fm?.bqps, m.bqps)}${m.impl.batchQueries !== Q ? `timed on ${m.impl.batchQueries} queries, ms scaled to ${Q}` : 'one call'}${m.impl.batchNote ? `; ${m.impl.batchNote}` : ''}` });
+      note: `${vs(fm?.bqps, m.bqps, hnsw?.bqps)}${m.impl.batchQueries !== Q ? `timed on ${m.impl.batchQueries} queries, ms scaled to ${Q}` : 'one call'}${m.impl.batchNote ? `; ${m.impl.batchNote}` : ''}` });
   }
   rows.push({ name: `knn setup, N = ${N.toLocaleString('en')}`, impl: '(all)', ms: setup * 1000, note: 'data, reference scan, gallery and index building (not timed in the rows)' });
+  // How many of the 1,000 queries the int8 bound could not certify (each scanned in float32 instead).
+  const fallbacks = exact(q).fallbacks ?? 0;
+  for (const r of rows) if (r.key?.includes('facemetric-i8exact') && r.key.endsWith('.batch')) r.note += `; ${fallbacks} of ${Q} queries fell back to a float32 scan`;
   gallery.dispose();
+  compact.dispose();
 }
 
 export async function suite(o: SuiteOptions): Promise<BenchRow[]> {
