@@ -6,7 +6,7 @@
 //     [--batch-norm] [--flip-test] [--blocks 32,64,128] [--dim 128] [--dropout 0] [--margin 0.2] [--miner hard|semihard|all]
 //     [--hard-after F] [--lr 1e-3] [--min-lr-ratio 0.05] [--no-cosine] [--p 32 --k 4] [--aug flip,shift=4 | --no-aug]
 //     [--held-out 0.15] [--pairs-per-fold 100] [--seed 1] [--eval-every 2] [--data DIR] [--save MODEL]
-//     [--singles N] [--cosface W [--cos-scale 30] [--cos-margin 0.25]]
+//     [--singles N] [--cosface W [--cos-scale 30] [--cos-margin 0.25]] [--net-seed N]
 //
 // Protocol
 // - People with ≥ 2 photos (1,184) are split by a seeded shuffle: --held-out of them (default 15 %)
@@ -100,6 +100,9 @@ const cfg = {
   save: text('--save', ''),
   hardAfter: value('--hard-after', 0),
   singles: value('--singles', 0),
+  // The network's initialisation and the batches (default --seed); --seed alone sets the split and
+  // the pairs, so runs with other --net-seed values train ensemble members on the same people.
+  netSeed: argv.includes('--net-seed') ? value('--net-seed', 0) : NaN,
   cosface: value('--cosface', 0),
   cosScale: value('--cos-scale', 30),
   cosMargin: value('--cos-margin', 0.25),
@@ -203,10 +206,11 @@ const pixels = verify(pixelEmbeddings(evalSet));
 console.log(`raw pixels (${cfg.size}×${cfg.size}${cfg.colour ? '×3' : ''}, L2-normalised): ${fmt(pixels)}`);
 
 // ---- Training under the time budget ----
+const netSeed = Number.isNaN(cfg.netSeed) ? cfg.seed : cfg.netSeed;
 const net = new EmbeddingNet({
-  seed: cfg.seed, inputShape: [cfg.size, cfg.size, cfg.colour ? 3 : 1], blocks: cfg.blocks, embeddingDim: cfg.dim, batchNorm: cfg.batchNorm, dropout: cfg.dropout, flipTest: cfg.flipTest,
+  seed: netSeed, inputShape: [cfg.size, cfg.size, cfg.colour ? 3 : 1], blocks: cfg.blocks, embeddingDim: cfg.dim, batchNorm: cfg.batchNorm, dropout: cfg.dropout, flipTest: cfg.flipTest,
 });
-const head = cfg.cosface > 0 ? new CosineClassifier({ inFeatures: cfg.dim, classes: trainLabels.length, seed: cfg.seed + 1 }) : null;
+const head = cfg.cosface > 0 ? new CosineClassifier({ inFeatures: cfg.dim, classes: trainLabels.length, seed: netSeed + 1 }) : null;
 const opt = new Adam([...net.parameters(), ...(head ? head.parameters() : [])], { lr: cfg.lr });
 const budget = cfg.minutes * 60;
 const minLr = cfg.lr * cfg.minLrRatio;
@@ -225,7 +229,7 @@ for (const [pi, ph] of phases.entries()) {
   const stop = new AbortController();
   const offset = epochsDone;
   const result = await train({
-    model: net, data: trainSet, epochs: 100000, seed: cfg.seed + 7919 * pi, batch: { p: cfg.p, k: cfg.k, singles: cfg.singles }, optimizer: opt,
+    model: net, data: trainSet, epochs: 100000, seed: netSeed + 7919 * pi, batch: { p: cfg.p, k: cfg.k, singles: cfg.singles }, optimizer: opt,
     classifier: head ? { head, weight: cfg.cosface, scale: cfg.cosScale, margin: cfg.cosMargin } : undefined,
     loss: { margin: cfg.margin, miner: ph.miner, reduction: 'mean' }, augment: cfg.augment,
     onBatch: (b) => {

@@ -11,8 +11,9 @@ import { enrolCommand } from './enrol.js';
 import { identifyCommand } from './identify.js';
 import { verifyCommand } from './verify.js';
 import { evalCommand } from './eval.js';
+import { ensembleCommand } from './ensemble.js';
 
-export const COMMANDS: Command[] = [demoCommand, exampleCommand, trainCommand, enrolCommand, identifyCommand, verifyCommand, evalCommand];
+export const COMMANDS: Command[] = [demoCommand, exampleCommand, trainCommand, enrolCommand, identifyCommand, verifyCommand, evalCommand, ensembleCommand];
 
 function help(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -13,5 +13,6 @@ export {
   type CosineClassifierLayerOptions,
 } from './layers.js';
 export { Sequential, ConvBlock, type ConvBlockOptions } from './sequential.js';
-export { EmbeddingNet, type EmbeddingNetOptions, type EmbeddingModel } from './embedding-net.js';
+export { EmbeddingNet, mirrorImages, type EmbeddingNetOptions, type EmbeddingModel } from './embedding-net.js';
+export { EmbeddingEnsemble, type EmbeddingEnsembleOptions } from './ensemble.js';
 export { Autoencoder, type AutoencoderOptions } from './autoencoder.js';

@@ -171,6 +171,32 @@ test('train --flip-test: the model embeds a photo and its mirror image alike (ve
   assert.ok(plain.distance > 1e-3, `distance ${plain.distance}`);
 });
 
+test('ensemble: two models as one (embedding 8 + 8), usable by verify; one model or another preprocessing is refused', () => {
+  const flipped = at('flip.fmm'), ens = at('ens.fmm');
+  const r = json(run('ensemble', '--out', ens, model, flipped, '--json'));
+  assert.is(r.embeddingDim, 16);
+  assert.equal(r.members.map((m: { path: string }) => m.path), [model, flipped]);
+  assert.match(r.hash, /^[0-9a-f]{64}$/);
+  const a = at('faces', 'p1', '1.png'), b = at('faces', 'p1', '2.png');
+  assert.is(json(run('verify', '--model', ens, a, a, '--threshold', '0.5', '--json')).distance, 0);
+  const both = json(run('verify', '--model', ens, a, b, '--threshold', '0.5', '--json')).distance;
+  const one = json(run('verify', '--model', model, a, b, '--threshold', '0.5', '--json')).distance;
+  const two = json(run('verify', '--model', flipped, a, b, '--threshold', '0.5', '--json')).distance;
+  assert.ok(Math.abs(both * both - (one * one + two * two) / 2) < 1e-4, `d² ${both * both} = mean of ${one * one} and ${two * two}`);
+  const text = run('ensemble', '--flip-test', '--out', at('ens2.fmm'), model, flipped);
+  assert.is(text.status, 0, text.stderr);
+  assert.match(text.stdout, /^ensemble of 2 models with test-time flip \(16×16 grey.*embedding 8 \+ 8 = 16\) → /);
+  const lone = run('ensemble', '--out', at('x.fmm'), model);
+  assert.is(lone.status, 2);
+  assert.match(lone.stderr, /ensemble: expected two or more model files MODEL_A MODEL_B …, got 1/);
+  const cropped = at('crop.fmm');
+  assert.is(run('train', '--data', faces, '--out', cropped, ...small, '--epochs', '1', '--crop', '0.9').status, 0);
+  const mixed = run('ensemble', '--out', at('x.fmm'), model, cropped);
+  assert.is(mixed.status, 1);
+  assert.match(mixed.stderr, /ensemble: expected models with the same preprocessing; .*m\.fmm takes 16×16 grey.*, .*crop\.fmm takes 16×16 grey, centre crop 0\.9/);
+  assert.not.ok(existsSync(at('x.fmm')));
+});
+
 test('usage errors exit 2 and name the argument', () => {
   const cases: Array<[string[], RegExp]> = [
     [['train', '--out', model], /train: expected --data DIR/],
@@ -237,6 +263,7 @@ test('every command\'s --help lists its options with their defaults', () => {
     enrol: ['--model MODEL', '--data DIR', '--out GALLERY', '--gallery EXISTING', '--threshold T', '--json'],
     identify: ['--model MODEL', '--gallery GALLERY', '--k N', '(default 1)', '--threshold T', '--json'],
     verify: ['--model MODEL', '--threshold T', '--rule R', '--gallery G', '--percentile P', '--json'],
+    ensemble: ['--out MODEL', '--flip-test', '--json'],
   };
   for (const [cmd, parts] of Object.entries(expect)) {
     const r = run(cmd, '--help');
