@@ -4,7 +4,8 @@
 // `kernels` (gemm, conv2d, knn, ops) and `peers` (network, tfjs-kernels, knn-peers). --tfjs-cpu-train
 // also times a training step of TF.js's cpu backend (at batch 4: minutes per step). BENCH_WITHOUT=usearch,torch,…
 // in the environment treats those peers as absent.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { engineSingleThread, engineThreadCounts, projectRoot, type BenchRow, type SuiteOptions } from './common.js';
 import { machineInfo, resultsMarkdown, rowsText, targets, targetsText } from './report.js';
 import { findTorchPython } from './peers/torch.js';
@@ -23,13 +24,36 @@ const suites: Array<[string, string, Load]> = [
 const groups: Record<string, string[]> = { kernels: ['gemm', 'conv2d', 'knn', 'ops'], peers: ['network', 'tfjs-kernels', 'knn-peers'] };
 
 const args = process.argv.slice(2);
+// bench/RESULTS.md keeps the last MegaFace run between these markers; a suite run rewrites the rest.
+const MEGA_START = '<!-- megaface:start -->', MEGA_END = '<!-- megaface:end -->';
+const resultsFile = `${projectRoot}bench/RESULTS.md`;
+function megafaceSection(): string {
+  const text = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : '';
+  const a = text.indexOf(MEGA_START), b = text.indexOf(MEGA_END);
+  return a >= 0 && b > a ? text.slice(a, b + MEGA_END.length) : '';
+}
 if (args.includes('--megaface')) {
   // The MegaFace-scale job (bench/megaface.ts: 4.7 M × 128 gallery, file, diameters, search) runs on
-  // its own: `npm run bench -- --megaface [--scale 0.01] [--json FILE]`; its flags are passed through.
-  const { spawnSync } = await import('node:child_process');
+  // its own: `npm run bench -- --megaface [--scale 0.01] [--json FILE] [--no-write]`; its flags are
+  // passed through. Its report is printed as it comes and, unless --no-write, kept in
+  // bench/RESULTS.md (replacing the previous MegaFace section, the suites' sections untouched).
+  const { spawn } = await import('node:child_process');
   const { fileURLToPath } = await import('node:url');
-  const r = spawnSync(process.execPath, [fileURLToPath(new URL('./megaface.js', import.meta.url)), ...args.filter((a) => a !== '--megaface')], { stdio: 'inherit' });
-  process.exit(r.status ?? 1);
+  const passed = args.filter((a) => a !== '--megaface' && a !== '--no-write');
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./megaface.js', import.meta.url)), ...passed], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let report = '';
+  child.stdout.on('data', (d: Buffer) => { process.stdout.write(d); report += d.toString(); });
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  if (code === 0 && !args.includes('--no-write')) {
+    const section = `${MEGA_START}\n## megaface: the MegaFace-shaped gallery (issue 6)\n\n\`npm run bench -- ${args.join(' ')}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC `
+      + `(${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}). Every figure next to the target it serves; `
+      + `docs/scale.md reads them.\n\n\`\`\`\n${report.trimEnd()}\n\`\`\`\n${MEGA_END}`;
+    const text = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : '# facemetric benchmark results\n';
+    const old = megafaceSection();
+    writeFileSync(resultsFile, old ? text.replace(old, section) : `${text.trimEnd()}\n\n${section}\n`);
+    console.log(`\nwrote the MegaFace section of ${resultsFile}`);
+  }
+  process.exit(code);
 }
 const quick = args.includes('--quick');
 const value = (flag: string) => { const i = args.indexOf(flag); return i >= 0 ? args[i + 1] : undefined; };
@@ -77,6 +101,9 @@ console.log(`\n## Issue 5 targets\n${targetsText(tg)}`);
 const seconds = (performance.now() - t0) / 1000;
 console.log(`\n${(seconds / 60).toFixed(1)} min`);
 if (out) {
-  writeFileSync(out, resultsMarkdown({ quick, args, machine, seconds, sections, targets: tg }));
+  // The last MegaFace run's section (written by --megaface) stays at the end of the file.
+  const mega = out === resultsFile ? megafaceSection() : '';
+  const md = resultsMarkdown({ quick, args, machine, seconds, sections, targets: tg });
+  writeFileSync(out, mega ? `${md.trimEnd()}\n\n${mega}\n` : md);
   console.log(`written: ${out}`);
 }
