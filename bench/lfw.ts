@@ -6,7 +6,7 @@
 //     [--batch-norm] [--flip-test] [--blocks 32,64,128] [--dim 128] [--dropout 0] [--margin 0.2] [--miner hard|semihard|all]
 //     [--hard-after F] [--lr 1e-3] [--min-lr-ratio 0.05] [--no-cosine] [--p 32 --k 4] [--aug flip,shift=4 | --no-aug]
 //     [--held-out 0.15] [--pairs-per-fold 100] [--seed 1] [--eval-every 2] [--data DIR] [--save MODEL]
-//     [--singles N] [--cosface W [--cos-scale 30] [--cos-margin 0.25]] [--net-seed N]
+//     [--singles N] [--cosface W [--cos-scale 30] [--cos-margin 0.25]] [--net-seed N] [--wd 0 (AdamW's decoupled weight decay)]
 //
 // Protocol
 // - People with ≥ 2 photos (1,184) are split by a seeded shuffle: --held-out of them (default 15 %)
@@ -35,7 +35,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImageFolder, Subset, flipHorizontal, parsePairs, pairPhotos, type AugmentOptions, type Preprocess, type PairList } from '../src/data/index.js';
 import { EmbeddingNet, CosineClassifier } from '../src/nn/index.js';
-import { Adam } from '../src/optim/adam.js';
+import { Adam, AdamW } from '../src/optim/adam.js';
 import { train, type EpochReport } from '../src/metric/train.js';
 import { embedDataset, type EmbeddingSet } from '../src/metric/model.js';
 import { pixelEmbeddings } from '../src/metric/protocol.js';
@@ -100,6 +100,7 @@ const cfg = {
   save: text('--save', ''),
   hardAfter: value('--hard-after', 0),
   singles: value('--singles', 0),
+  wd: value('--wd', 0),
   // The network's initialisation and the batches (default --seed); --seed alone sets the split and
   // the pairs, so runs with other --net-seed values train ensemble members on the same people.
   netSeed: argv.includes('--net-seed') ? value('--net-seed', 0) : NaN,
@@ -211,7 +212,8 @@ const net = new EmbeddingNet({
   seed: netSeed, inputShape: [cfg.size, cfg.size, cfg.colour ? 3 : 1], blocks: cfg.blocks, embeddingDim: cfg.dim, batchNorm: cfg.batchNorm, dropout: cfg.dropout, flipTest: cfg.flipTest,
 });
 const head = cfg.cosface > 0 ? new CosineClassifier({ inFeatures: cfg.dim, classes: trainLabels.length, seed: netSeed + 1 }) : null;
-const opt = new Adam([...net.parameters(), ...(head ? head.parameters() : [])], { lr: cfg.lr });
+const params = [...net.parameters(), ...(head ? head.parameters() : [])];
+const opt = cfg.wd > 0 ? new AdamW(params, { lr: cfg.lr, weightDecay: cfg.wd }) : new Adam(params, { lr: cfg.lr });
 const budget = cfg.minutes * 60;
 const minLr = cfg.lr * cfg.minLrRatio;
 const lrAt = (s: number) => (cfg.cosine ? minLr + (cfg.lr - minLr) * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, s / budget))) : cfg.lr);
