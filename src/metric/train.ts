@@ -212,7 +212,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           figs = { loss: tl, lossSum, triplets: r.triplets, active: r.active, meanPositive: r.meanPositive, meanNegative: r.meanNegative, norms: rowNorms(e) };
         }
         loss.backward();
-        if (o.clipGradNorm !== undefined) clipGradNorm(model.parameters(), o.clipGradNorm);
+        if (o.clipGradNorm !== undefined) clipGradNorm(cls ? [...model.parameters(), ...cls.head.parameters()] : model.parameters(), o.clipGradNorm);
         opt.step();
         return { loss: loss.item(), figs };
       });
