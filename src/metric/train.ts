@@ -10,12 +10,12 @@ import { Rng } from '../random.js';
 import { tripletLoss, type TripletLossOptions } from '../ops/triplet.js';
 import { mseLoss, softmaxCrossEntropy } from '../ops/loss.js';
 import { add, scale } from '../ops/elementwise.js';
-import type { CosineClassifier } from '../nn/layers.js';
+import { CosineClassifier } from '../nn/layers.js';
 import { Optimizer } from '../optim/optimizer.js';
 import { Adam } from '../optim/adam.js';
 import { clipGradNorm } from '../optim/clip.js';
 import type { LRSchedule } from '../optim/schedule.js';
-import { checkInt, checkNumber, checkOption, rangeError } from '../errors.js';
+import { checkInt, checkNumber, checkOption, describe, rangeError, typeError } from '../errors.js';
 import { HealthMeter, type HealthFigures } from './health.js';
 import { evaluateEmbeddings, type EmbeddingEvaluation } from './validate.js';
 import { embedDataset, type TrainableModel } from './model.js';
@@ -149,7 +149,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let clsScale = 0, clsMargin = 0, clsWeight = 0;
   if (cls !== undefined) {
     if (objective !== 'triplet') throw rangeError(WHERE, 'a classifier with the triplet objective only', `objective '${objective}'`);
-    if (cls === null || typeof cls !== 'object' || typeof cls.head?.forward !== 'function') throw rangeError(WHERE, 'classifier { head: CosineClassifier, scale?, margin?, weight? }', String(cls));
+    if (cls === null || typeof cls !== 'object' || !(cls.head instanceof CosineClassifier)) throw typeError(WHERE, 'classifier { head: CosineClassifier, scale?, margin?, weight? }', describe(cls === null || typeof cls !== 'object' ? cls : cls.head));
     clsScale = checkNumber(WHERE, 'classifier.scale', cls.scale ?? 30, Number.MIN_VALUE);
     clsMargin = checkNumber(WHERE, 'classifier.margin', cls.margin ?? 0.25, 0);
     clsWeight = checkNumber(WHERE, 'classifier.weight', cls.weight ?? 1, 0);

@@ -5,6 +5,7 @@ import { Tensor, sameShape } from '../tensor.js';
 import { Storage } from '../memory.js';
 import { checkNumber, checkOption, describe, fmtShape, rangeError, typeError } from '../errors.js';
 import { kernels } from '../wasm.js';
+import { checkLabels } from './triplet.js';
 
 interface K {
   mse_fwd_f32(pred: number, target: number, n: number): number;
@@ -121,18 +122,7 @@ export function softmaxCrossEntropy(x: Tensor, labels: ArrayLike<number>, opts: 
   const s = checkNumber(XENT, 'scale', opts.scale ?? 1, Number.MIN_VALUE);
   const m = checkNumber(XENT, 'margin', opts.margin ?? 0, 0);
   const reduction = checkOption(XENT, 'reduction', opts.reduction ?? 'mean', REDUCTIONS);
-  if (labels === null || typeof labels !== 'object' || typeof (labels as ArrayLike<number>).length !== 'number') {
-    throw typeError(XENT, 'labels to be an array or typed array of integers', describe(labels));
-  }
-  if (labels.length !== n) throw rangeError(XENT, `one label per row (${n})`, `${labels.length} labels`);
-  const lab = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = labels[i];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= c) {
-      throw rangeError(XENT, `labels to be class numbers 0…${c - 1} (logits ${fmtShape(x.shape)})`, `labels[${i}] = ${describe(v)}`);
-    }
-    lab[i] = v;
-  }
+  const lab = checkLabels(XENT, labels, n, { count: c, of: `logits ${fmtShape(x.shape)}` });
   const bad = k().count_nonfinite_f32(x.ptr, x.size);
   if (bad > 0) throw rangeError(XENT, 'finite logits', `${bad} NaN or infinite value${bad === 1 ? '' : 's'} in the ${fmtShape(x.shape)} logits`);
   return xentOp([x], { labels: lab, s, m, mean: reduction === 'mean' });

@@ -151,18 +151,22 @@ const tripletOp = defineOp<TripletAttrs, TripletSaved>({
 
 interface Checked { labels: Int32Array; margin: number; miner: Miner; reduction: TripletReduction; distance: TripletDistance }
 
-/** Labels must be integers in the int32 range (no silent rounding: 0.5 and 0.7 would merge classes). */
-function checkLabels(where: string, labels: unknown, n: number): Int32Array {
+/**
+ * One integer label per row, copied to an Int32Array: in the int32 range (no silent rounding: 0.5
+ * and 0.7 would merge classes), or with `classes` class numbers 0…classes.count−1.
+ */
+export function checkLabels(where: string, labels: unknown, n: number, classes?: { count: number; of: string }): Int32Array {
   if (labels === null || typeof labels !== 'object' || typeof (labels as ArrayLike<number>).length !== 'number') {
     throw typeError(where, 'labels to be an array or typed array of integers', describe(labels));
   }
   const src = labels as ArrayLike<unknown>;
   if (src.length !== n) throw rangeError(where, `one label per row (${n})`, `${src.length} labels`);
+  const [lo, hi] = classes ? [0, classes.count - 1] : [-2147483648, 2147483647];
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const v = src[i];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < -2147483648 || v > 2147483647) {
-      throw rangeError(where, 'labels to be integers in the int32 range', `labels[${i}] = ${describe(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+      throw rangeError(where, classes ? `labels to be class numbers 0…${hi} (${classes.of})` : 'labels to be integers in the int32 range', `labels[${i}] = ${describe(v)}`);
     }
     out[i] = v;
   }

@@ -143,6 +143,9 @@ test('classifier errors: too few classes, an optimizer without the head, a recon
   err = null;
   try { await train({ model: m, data, epochs: 1, classifier: { head: ok, scale: 0 } }); } catch (e) { err = e as Error; }
   assert.match(String(err?.message), /train: expected classifier\.scale/);
+  err = null;
+  try { await train({ model: m, data, epochs: 1, classifier: { head: m as unknown as CosineClassifier } }); } catch (e) { err = e as Error; }
+  assert.match(String(err?.message), /train: expected classifier \{ head: CosineClassifier, scale\?, margin\?, weight\? \}, got/);
   m.dispose(); head.dispose(); ok.dispose();
 });
 
