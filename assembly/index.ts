@@ -5,6 +5,7 @@ export { heap_base } from './kernels/runtime';
 export * from './kernels/elementwise';
 export * from './kernels/gemm';
 export * from './kernels/conv2d';
+export * from './kernels/winograd';
 export * from './kernels/pool';
 export * from './kernels/activation';
 export * from './kernels/normalize';

@@ -33,7 +33,7 @@ export const MAX_PARTS = 256;
 export const PART_SPAN = 512;
 /** Job tags wrap below this (tag · PART_SPAN + part stays a positive i32). */
 export const TAG_SPAN = 1 << 22;
-export const ARGS_PER_PART = 16;
+export const ARGS_PER_PART = 20;
 
 /** i32 index of worker w's ready flag. */
 export function slotAt(w: number): number { return HEADER_I32 + w * SLOT_I32; }

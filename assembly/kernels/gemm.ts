@@ -40,27 +40,38 @@ const NC = 1024;
  * are summed in order and C_tile is added last. c must not overlap pa or pb.
  */
 export function gemm_kernel_4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, accumulate: i32): void {
+  kernel_4x8_strided(kc, pa, 4, 16, pb, c, ldc, accumulate);
+}
+
+/**
+ * kernel_4x8_strided(kc, a, rs, ks, pb, c, ldc, accumulate): the same register tile with A read in
+ * place through two byte strides, A[i, k] at a + i·rs + k·ks (a packed panel: rs = 4, ks = 16;
+ * rows of a row-major matrix: rs = 4·lda, ks = 4; its transpose: rs = 4, ks = 4·lda). B, C and the
+ * order of additions as in gemm_kernel_4x8. Inlined, so constant strides become immediates.
+ */
+@inline export function kernel_4x8_strided(kc: i32, a: usize, rs: usize, ks: usize, pb: usize, c: usize, ldc: i32, accumulate: i32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const rs2 = rs + rs, rs3 = rs2 + rs;
   let k = kc;
   if (k > 0) do {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
-    let a = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
-    pa += 16;
+    let v = v128.load32_splat(a);
+    c00 = f32x4.add(c00, f32x4.mul(v, b0)); c01 = f32x4.add(c01, f32x4.mul(v, b1));
+    v = v128.load32_splat(a + rs);
+    c10 = f32x4.add(c10, f32x4.mul(v, b0)); c11 = f32x4.add(c11, f32x4.mul(v, b1));
+    v = v128.load32_splat(a + rs2);
+    c20 = f32x4.add(c20, f32x4.mul(v, b0)); c21 = f32x4.add(c21, f32x4.mul(v, b1));
+    v = v128.load32_splat(a + rs3);
+    c30 = f32x4.add(c30, f32x4.mul(v, b0)); c31 = f32x4.add(c31, f32x4.mul(v, b1));
+    a += ks;
     pb += 32;
   } while (--k > 0);
-  const rs: usize = <usize>ldc << 2;
-  const r0 = c, r1 = c + rs, r2 = c + 2 * rs, r3 = c + 3 * rs;
+  const r: usize = <usize>ldc << 2;
+  const r0 = c, r1 = c + r, r2 = c + 2 * r, r3 = c + 3 * r;
   if (accumulate) {
     c00 = f32x4.add(c00, v128.load(r0)); c01 = f32x4.add(c01, v128.load(r0, 16));
     c10 = f32x4.add(c10, v128.load(r1)); c11 = f32x4.add(c11, v128.load(r1, 16));

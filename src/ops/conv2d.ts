@@ -20,6 +20,12 @@ interface K {
   bias_add_f32(x: number, rows: number, cols: number, bias: number, y: number): void;
   colsum_f32(x: number, rows: number, cols: number, accumulate: number, y: number): void;
   fill_f32(n: number, value: number, y: number): void;
+  wino_workspace_f32(C: number, O: number, pass: number): number;
+  wino_fwd_f32(x: number, N: number, H: number, W: number, C: number, w: number, flip: number, O: number,
+    padTop: number, padLeft: number, OH: number, OW: number, ws: number, y: number): void;
+  wino_bwd_filter_f32(x: number, N: number, H: number, W: number, C: number, dy: number, O: number,
+    padTop: number, padLeft: number, OH: number, OW: number, c0: number, c1: number, o0: number, o1: number, ws: number, dU: number): void;
+  wino_filter_grad_f32(dU: number, C: number, O: number, dw: number): void;
 }
 const k = () => kernels<K>();
 
@@ -106,7 +112,8 @@ export function conv2dOutputShape(xShape: Shape, wShape: Shape, opts: Conv2dOpti
 
 let geomBlock: Storage | null = null;
 let workspace: Storage | null = null;
-onLoad(() => { geomBlock = null; workspace = null; }); // a new engine: the old blocks are gone
+let winoGrad: Storage | null = null;
+onLoad(() => { geomBlock = null; workspace = null; winoGrad = null; }); // a new engine: the old blocks are gone
 
 /** The fields of the kernels' geometry block, in order (class Geom in assembly/kernels/conv2d.ts). */
 const GEOM_FIELDS = ['N', 'H', 'W', 'C', 'KH', 'KW', 'O', 'strideH', 'strideW', 'padTop', 'padLeft', 'OH', 'OW'] as const;
@@ -137,6 +144,16 @@ function scratch(n: number): number {
     workspace = keep(new Storage(n));
   }
   return workspace.ptr;
+}
+
+/** The transform-domain filter gradient of the Winograd backward-filter: at least n f32 elements. */
+function winoGradScratch(n: number): number {
+  if (winoGrad === null || winoGrad.length < n) {
+    winoGrad?.dispose();
+    winoGrad = null;
+    winoGrad = keep(new Storage(n));
+  }
+  return winoGrad.ptr;
 }
 
 const enum Pass { Forward = 0, BackwardInput = 1, BackwardFilter = 2 }
@@ -198,6 +215,89 @@ function splitBwdFilter(g: Conv2dGeometry, x: number, dy: number, dw: number): b
 }
 
 // ---------------------------------------------------------------------------------------------
+// Winograd F(2×2, 3×3) (assembly/kernels/winograd.ts) for 3×3 filters with stride 1: 4/9 of the
+// multiplications of the implicit GEMM, at the price of transforms that only add. Chosen by
+// 'auto' where it was measured faster (bench/conv2d.ts: the network's layers 2 and 3, forward and
+// both backwards); results agree with the implicit GEMM to f32 rounding, not bitwise.
+
+/** How conv2d computes: 'auto' (Winograd where it pays, else implicit GEMM), or one of the two. */
+export type Conv2dAlgorithm = 'auto' | 'gemm' | 'winograd';
+let algorithm: Conv2dAlgorithm = 'auto';
+
+/**
+ * Chooses conv2d's algorithm for every later call (returns the previous choice). 'winograd' is
+ * used only where it applies (3×3 filter, stride 1, channels a multiple of 4, padding ≤ 2 at the
+ * top and left); elsewhere the implicit GEMM runs whatever the choice.
+ */
+export function setConv2dAlgorithm(a: Conv2dAlgorithm): Conv2dAlgorithm {
+  if (a !== 'auto' && a !== 'gemm' && a !== 'winograd') throw rangeError('setConv2dAlgorithm', `'auto', 'gemm' or 'winograd'`, describe(a));
+  const prev = algorithm;
+  algorithm = a;
+  return prev;
+}
+
+/** Smallest channel counts (in and out) for which 'auto' takes Winograd. */
+const WINO_MIN_CHANNELS = 16;
+
+/**
+ * Whether a pass takes Winograd. cin: the channels the pass's transform reads (forward and
+ * backward-filter: C; backward-input: O), cout: the other side.
+ */
+function useWinograd(g: Conv2dGeometry, cin: number, cout: number): boolean {
+  if (algorithm === 'gemm') return false;
+  if (g.KH !== 3 || g.KW !== 3 || g.strideH !== 1 || g.strideW !== 1 || cin % 4 !== 0 || g.padTop > 2 || g.padLeft > 2) return false;
+  return algorithm === 'winograd' || (cin >= WINO_MIN_CHANNELS && cout >= WINO_MIN_CHANNELS);
+}
+
+/** Tiles of a Winograd part (2×2 output pixels each) for the split rule. */
+function winoMacs(g: Conv2dGeometry): number { return macs(g) * 4 / 9; }
+
+/**
+ * Winograd forward (pass 0: x → y with w) or backward-input (pass 1: dy → dx with w flipped and
+ * transposed), split by images.
+ */
+function winoForward(g: Conv2dGeometry, pass: Pass, src: number, w: number, dst: number): void {
+  const fwd = pass === Pass.Forward;
+  // The pass as a forward correlation: input [N, IH, IW, IC] → output [N, RH, RW, RC].
+  const IH = fwd ? g.H : g.OH, IW = fwd ? g.W : g.OW, IC = fwd ? g.C : g.O;
+  const RH = fwd ? g.OH : g.H, RW = fwd ? g.OW : g.W, RC = fwd ? g.O : g.C;
+  const pt = fwd ? g.padTop : 2 - g.padTop, pl = fwd ? g.padLeft : 2 - g.padLeft;
+  const size = k().wino_workspace_f32(IC, RC, 0);
+  const parts = Math.min(partsFor(winoMacs(g), CONV_MIN_PART, 4), g.N);
+  if (parts <= 1) {
+    k().wino_fwd_f32(src, g.N, IH, IW, IC, w, fwd ? 0 : 1, RC, pt, pl, RH, RW, scratch(size), dst);
+    return;
+  }
+  const bounds = splitRange(g.N, parts);
+  const jobs: number[][] = [];
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const n0 = bounds[i], n = bounds[i + 1] - n0;
+    jobs.push([src + 4 * n0 * IH * IW * IC, n, IH, IW, IC, w, fwd ? 0 : 1, RC, pt, pl, RH, RW, partScratch(CONV2D, i, size), dst + 4 * n0 * RH * RW * RC]);
+  }
+  runParts('wino_fwd_f32', jobs);
+}
+
+/**
+ * Winograd backward-filter, split by blocks of output channels (8 at a time) when O ≥ C, else of
+ * input channels (4 at a time): each part transforms only its side's channels, so what the parts
+ * repeat is the other side's transform.
+ */
+function winoBwdFilter(g: Conv2dGeometry, x: number, dy: number, dw: number): void {
+  const Op = Math.ceil(g.O / 8) * 8;
+  const dU = winoGradScratch(16 * g.C * Op);
+  const size = k().wino_workspace_f32(g.C, g.O, 2);
+  const byO = Op >= g.C;
+  const bounds = splitRange(byO ? Op : g.C, partsFor(winoMacs(g), CONV_MIN_PART), byO ? 8 : 4);
+  const jobs: number[][] = [];
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const [c0, c1, o0, o1] = byO ? [0, g.C, bounds[i], bounds[i + 1]] : [bounds[i], bounds[i + 1], 0, Op];
+    jobs.push([x, g.N, g.H, g.W, g.C, dy, g.O, g.padTop, g.padLeft, g.OH, g.OW, c0, c1, o0, o1, bounds.length <= 2 ? scratch(size) : partScratch(CONV2D, i, size), dU]);
+  }
+  runParts('wino_bwd_filter_f32', jobs);
+  k().wino_filter_grad_f32(dU, g.C, g.O, dw);
+}
+
+// ---------------------------------------------------------------------------------------------
 
 interface Attrs { g: Conv2dGeometry; bias: boolean }
 
@@ -206,7 +306,8 @@ const conv2dOp = defineOp<Attrs>({
   forward({ inputs: [x, w, b], attrs: { g, bias } }) {
     const y = new Tensor([g.N, g.OH, g.OW, g.O]);
     if (y.size === 0) return y;
-    if (!splitByImages(g, Pass.Forward, x.ptr, w.ptr, y.ptr)) {
+    if (useWinograd(g, g.C, g.O)) winoForward(g, Pass.Forward, x.ptr, w.ptr, y.ptr);
+    else if (!splitByImages(g, Pass.Forward, x.ptr, w.ptr, y.ptr)) {
       const [gp, ws] = prepare(g, Pass.Forward);
       k().conv2d_fwd_f32(x.ptr, w.ptr, gp, ws, y.ptr);
     }
@@ -218,7 +319,8 @@ const conv2dOp = defineOp<Attrs>({
     const M = g.N * g.OH * g.OW;
     if (needsInputGrad[0]) {
       dx = new Tensor(x.shape);
-      if (dx.size > 0 && !splitByImages(g, Pass.BackwardInput, dy.ptr, w.ptr, dx.ptr)) {
+      if (dx.size > 0 && useWinograd(g, g.O, g.C)) winoForward(g, Pass.BackwardInput, dy.ptr, w.ptr, dx.ptr);
+      else if (dx.size > 0 && !splitByImages(g, Pass.BackwardInput, dy.ptr, w.ptr, dx.ptr)) {
         const [gp, ws] = prepare(g, Pass.BackwardInput);
         k().conv2d_bwd_input_f32(dy.ptr, w.ptr, gp, ws, dx.ptr);
       }
@@ -226,6 +328,7 @@ const conv2dOp = defineOp<Attrs>({
     if (needsInputGrad[1]) {
       dw = new Tensor(w.shape);
       if (M === 0) k().fill_f32(dw.size, 0, dw.ptr);
+      else if (useWinograd(g, g.C, g.O)) winoBwdFilter(g, x.ptr, dy.ptr, dw.ptr);
       else if (!splitBwdFilter(g, x.ptr, dy.ptr, dw.ptr)) {
         const [gp, ws] = prepare(g, Pass.BackwardFilter);
         k().conv2d_bwd_filter_f32(x.ptr, dy.ptr, gp, ws, dw.ptr);

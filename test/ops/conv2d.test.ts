@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { tensor, Tensor } from '../../src/tensor.js';
 import { tidy, memoryStats } from '../../src/memory.js';
 import { Rng } from '../../src/random.js';
-import { conv2d, conv2dGeometry, conv2dOutputShape, type Conv2dGeometry, type Conv2dOptions } from '../../src/ops/conv2d.js';
+import { conv2d, conv2dGeometry, conv2dOutputShape, setConv2dAlgorithm, type Conv2dAlgorithm, type Conv2dGeometry, type Conv2dOptions } from '../../src/ops/conv2d.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 import { close } from '../helpers/close.js';
 
@@ -126,6 +126,66 @@ test('kernels x=[1,37,35,9] w=[5,5,9,29] s=2 pad=same (every block boundary, pha
 test('kernels x=[3,33,31,1] w=[3,3,1,32] s=1 pad=same (one input channel)', () => checkKernels([3, 33, 31, 1], [3, 3, 1, 32], { padding: 'same' }, 3));
 
 // ---------------------------------------------------------------------------------------------
+// Winograd F(2×2, 3×3) (3×3 filters, stride 1, channels a multiple of 4) and the implicit GEMM on
+// the same shapes, each forced: tile edges (odd output sizes), blocks of 64 tiles across images,
+// channel tails of the 8-column panels (O % 8, O % 4), padding on one side only, 1×1 images, and
+// backward-input falling back to the GEMM when O % 4 ≠ 0.
+
+function withAlgorithm<T>(a: Conv2dAlgorithm, fn: () => T): T {
+  const prev = setConv2dAlgorithm(a);
+  try { return fn(); } finally { setConv2dAlgorithm(prev); }
+}
+
+const winoCases: Array<[number[], number[], Conv2dOptions]> = [
+  [[1, 4, 4, 4], [3, 3, 4, 8], { padding: 'same' }],
+  [[2, 7, 9, 8], [3, 3, 8, 5], { padding: 'same' }],
+  [[3, 19, 21, 32], [3, 3, 32, 20], { padding: 'same' }],
+  [[2, 9, 8, 4], [3, 3, 4, 28], { padding: [2, 0, 1, 3] }],
+  [[2, 9, 8, 12], [3, 3, 12, 6], { padding: 'valid' }],
+  [[2, 5, 6, 8], [3, 3, 8, 12], { padding: [0, 2, 2, 0] }],
+  [[1, 1, 1, 4], [3, 3, 4, 4], { padding: 'same' }],
+  [[1, 3, 3, 16], [3, 3, 16, 9], { padding: 'valid' }],
+  [[1, 6, 5, 20], [3, 3, 20, 36], { padding: 1 }],
+];
+for (const algorithm of ['winograd', 'gemm'] as const) {
+  for (const [xs, ws, opts] of winoCases) {
+    test(`${algorithm}: kernels x=[${xs}] w=[${ws}] ${fmtOpts(opts)}`, () => withAlgorithm(algorithm, () => checkKernels(xs, ws, opts, xs[3] * 7 + ws[3])));
+  }
+}
+
+test('winograd agrees with the implicit GEMM at the network\'s layer-3 shape (batch 4)', () => {
+  const rng = new Rng(9);
+  const xs = [4, 16, 16, 64], ws = [3, 3, 64, 128];
+  const xv = normals(rng, 4 * 16 * 16 * 64), wv = normals(rng, 9 * 64 * 128).map((v) => v * 0.05), dyv = normals(rng, 4 * 16 * 16 * 128);
+  const run = (a: Conv2dAlgorithm) => withAlgorithm(a, () => tidy(() => {
+    const x = tensor(xv, xs, { requiresGrad: true }), w = tensor(wv, ws, { requiresGrad: true });
+    const y = conv2d(x, w, null, { padding: 'same' });
+    y.backward(tensor(dyv, [...y.shape]));
+    const out = [y.data.slice(), (x.grad as Tensor).data.slice(), (w.grad as Tensor).data.slice()];
+    x.grad?.dispose(); w.grad?.dispose();
+    return out;
+  }));
+  const [gy, gdx, gdw] = run('gemm'), [wy, wdx, wdw] = run('winograd');
+  // Relative to each output's scale: f32 rounding of a 576- (forward, dx) or 1,024-term (dW) sum.
+  const rel = (a: Float32Array, b: Float32Array) => {
+    let m = 0, s = 0;
+    for (let i = 0; i < a.length; i++) { m = Math.max(m, Math.abs(a[i] - b[i])); s = Math.max(s, Math.abs(b[i])); }
+    return m / s;
+  };
+  for (const [name, a, b] of [['y', wy, gy], ['dx', wdx, gdx], ['dw', wdw, gdw]] as const) {
+    const r = rel(a, b);
+    assert.ok(r < 2e-6, `${name}: max |winograd − gemm| / max |gemm| = ${r}`);
+    assert.ok(r > 0, `${name}: bit-identical, so Winograd did not run`);
+  }
+});
+
+test('setConv2dAlgorithm refuses an unknown name and returns the previous choice', () => {
+  assert.throws(() => setConv2dAlgorithm('fft' as Conv2dAlgorithm), /setConv2dAlgorithm: expected 'auto', 'gemm' or 'winograd'/);
+  assert.is(setConv2dAlgorithm('gemm'), 'auto');
+  assert.is(setConv2dAlgorithm('auto'), 'gemm');
+});
+
+// ---------------------------------------------------------------------------------------------
 // Gradient checks (x, w and b) against central differences of the float64 reference.
 
 const gradCases: Array<[number[], number[], Conv2dOptions]> = [
@@ -134,8 +194,9 @@ const gradCases: Array<[number[], number[], Conv2dOptions]> = [
   [[2, 7, 6, 3], [2, 3, 3, 2], { stride: [2, 3], padding: [1, 0, 2, 1] }],
   [[1, 5, 5, 1], [5, 5, 1, 3], { padding: 'valid' }],
 ];
-for (const [xs, ws, opts] of gradCases) {
-  test(`gradcheck x=[${xs}] w=[${ws}] b=[${ws[3]}] ${fmtOpts(opts)}`, () => {
+const winoGrad: [number[], number[], Conv2dOptions] = [[2, 5, 5, 4], [3, 3, 4, 4], { padding: 'same' }];
+for (const [xs, ws, opts, algorithm] of [...gradCases.map((c) => [...c, 'auto'] as const), [...winoGrad, 'winograd'] as const]) {
+  test(`gradcheck x=[${xs}] w=[${ws}] b=[${ws[3]}] ${fmtOpts(opts)}${algorithm === 'auto' ? '' : ` (${algorithm})`}`, () => withAlgorithm(algorithm, () => {
     const g = conv2dGeometry(xs, ws, opts);
     gradcheck({
       inputs: [{ shape: xs }, { shape: ws }, { shape: [ws[3]] }],
@@ -147,7 +208,7 @@ for (const [xs, ws, opts] of gradCases) {
       },
       eps: 1e-3,
     });
-  });
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------
