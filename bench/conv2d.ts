@@ -1,14 +1,17 @@
 // conv2d benchmark: the three kernels (forward, backward-input, backward-filter) at the reference
 // network's shapes (batch 64, 'same' padding, stride 1), against a plain-JS direct loop measured
 // in the same run. The plain-JS loop is timed on a smaller batch and scaled to batch 64 (the
-// work is linear in the batch); the note says so.
+// work is linear in the batch); the note says so. Rows: the implicit GEMM ('facemetric'), and
+// for the 3×3 layers with C % 4 = 0 the Winograd kernels F(2×2, 3×3) and F(4×4, 3×3) that conv2d's
+// 'auto' takes there; every GFLOP/s counts the direct convolution's flops (2·N·OH·OW·9·C·O), so
+// Winograd's figure is an effective rate above the machine's peak.
 import { Storage } from '../src/memory.js';
 import { kernels } from '../src/wasm.js';
 import { Rng } from '../src/random.js';
-import { conv2dGeometry, conv2dGeometryValues, type Conv2dGeometry } from '../src/ops/conv2d.js';
+import { conv2dGeometry, conv2dGeometryValues, type Conv2dGeometry, type WinogradKernels } from '../src/ops/conv2d.js';
 import { gflops, timeIt, type BenchRow, type SuiteOptions } from './common.js';
 
-interface K {
+interface K extends WinogradKernels {
   conv2d_workspace_f32(g: number, pass: number): number;
   conv2d_fwd_f32(x: number, w: number, g: number, ws: number, y: number): void;
   conv2d_bwd_input_f32(dy: number, w: number, g: number, ws: number, dx: number): void;
@@ -107,6 +110,23 @@ function jsBackwardFilter(x: Float32Array, dy: Float32Array, g: Conv2dGeometry, 
   }
 }
 
+/**
+ * One Winograd pass on one thread as conv2d runs it (src/ops/conv2d.ts): the forward kernel for
+ * forward and (flipped) backward-input, backward-filter plus the filter-gradient transform.
+ * Allocates its scratch once, outside the timed call.
+ */
+function winograd(k: K, g: Conv2dGeometry, m: number, pass: Pass, p: { x: number; w: number; y: number; dy: number; dx: number; dw: number }): () => void {
+  const Op = Math.ceil(g.O / 8) * 8;
+  const ws = new Storage(Math.max(k.wino_workspace_f32(g.C, g.O, 0, m), k.wino_workspace_f32(g.O, g.C, 0, m), k.wino_workspace_f32(g.C, g.O, 2, m)));
+  const dU = new Storage((m + 2) ** 2 * g.C * Op + 64);
+  if (pass === 'forward') return () => k.wino_fwd_f32(p.x, g.N, g.H, g.W, g.C, p.w, 0, g.O, g.padTop, g.padLeft, g.OH, g.OW, m, ws.ptr, p.y);
+  if (pass === 'backward-input') return () => k.wino_fwd_f32(p.dy, g.N, g.OH, g.OW, g.O, p.w, 1, g.C, 2 - g.padTop, 2 - g.padLeft, g.H, g.W, m, ws.ptr, p.dx);
+  return () => {
+    k.wino_bwd_filter_f32(p.x, g.N, g.H, g.W, g.C, p.dy, g.O, g.padTop, g.padLeft, g.OH, g.OW, 0, g.C, 0, Op, m, ws.ptr, dU.ptr);
+    k.wino_filter_grad_f32(dU.ptr, g.C, g.O, m, dU.ptr + 4 * (m + 2) ** 2 * g.C * Op, p.dw);
+  };
+}
+
 function randomArray(n: number, rng: Rng): Float32Array {
   const v = new Float32Array(n);
   for (let i = 0; i < n; i++) v[i] = rng.normal();
@@ -159,6 +179,13 @@ export async function suite(o: SuiteOptions): Promise<BenchRow[]> {
       const jsMs = (await timeIt(`${label} ${pass} js`, jsRuns[pass], { quick: o.quick, minTimeMs: o.quick ? 150 : 600 })) * (g.N / jsBatch);
       const skip = layer.name === 'layer 1' && pass === 'backward-input' ? ' (not needed in the network: first layer)' : '';
       rows.push({ name: `${label} ${pass}`, impl: 'facemetric', ms, gflops: gflops(flops, ms), note: `${(jsMs / ms).toFixed(1)}× plain JS${skip}` });
+      if (g.KH === 3 && g.KW === 3 && g.C % 4 === 0) {
+        for (const m of [2, 4]) {
+          const wms = await timeIt(`${label} ${pass} winograd ${m}`, winograd(k, g, m, pass, { x: x.ptr, w: w.ptr, y: y.ptr, dy: dy.ptr, dx: dx.ptr, dw: dw.ptr }), { quick: o.quick, minTimeMs: o.quick ? 300 : 1500 });
+          rows.push({ name: `${label} ${pass}`, impl: `facemetric Winograd F(${m}×${m},3×3)`, ms: wms, gflops: gflops(flops, wms),
+            note: `${(ms / wms).toFixed(2)}× the implicit GEMM; effective GFLOP/s (${m === 2 ? '4/9' : '1/4'} of the multiplications)${m === 4 ? '; what conv2d takes here' : ''}` });
+        }
+      }
       rows.push({ name: `${label} ${pass}`, impl: 'plain JS', ms: jsMs, gflops: gflops(flops, jsMs), note: `direct loop timed at batch ${jsBatch}, scaled ×${g.N / jsBatch}` });
       if (pass === 'forward') {
         // The scalar wasm reference kernel, on the same smaller batch as plain JS.

@@ -124,8 +124,8 @@ const convCases: ConvCase[] = [
   [[3, 17, 13, 3], [5, 5, 3, 7], 3, 1, 'stride 3 > pad, dot bwd-input'],
   [[4, 6, 5, 8], [3, 3, 8, 12], 2, 'same', 'C = 8: igemm bwd-input, direct bwd-filter'],
   [[1, 7, 7, 40], [3, 3, 40, 4], 1, 'same', 'N = 1: fwd unsplit, bwd-filter split'],
-  [[3, 12, 10, 32], [3, 3, 32, 24], 1, 'same', 'Winograd: fwd and bwd-input by images, bwd-filter by output channels'],
-  [[2, 9, 11, 40], [3, 3, 40, 16], 1, 'valid', 'Winograd: bwd-filter by input channels (C > O)'],
+  [[3, 12, 10, 32], [3, 3, 32, 24], 1, 'same', 'Winograd 4×4: fwd and bwd-input by images, bwd-filter by output channels'],
+  [[2, 9, 11, 40], [3, 3, 40, 16], 1, 'valid', 'Winograd 2×2 (7×9 output): bwd-filter by input channels (C > O)'],
 ];
 
 function convRun([xs, ws, stride, padding]: ConvCase): Float32Array[] {

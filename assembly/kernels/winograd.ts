@@ -23,6 +23,15 @@
 // through two strides (rows of V for the forward, columns of V for backward-filter), so V is
 // written once by the transform with lanes along the channels and never repacked.
 //
+// F(4×4, 3×3) (m = 4: 6×6 patches, 36 points, 36 products per 16 outputs, 1/4 of the direct
+// flops) uses Lavin & Gray's points 0, ±1, ±2:
+//   Bᵀ = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+//   G  = [¼ 0 0; -⅙ -⅙ -⅙; -⅙ ⅙ -⅙; 1/24 1/12 ⅙; 1/24 -1/12 ⅙; 0 0 1]
+//   Aᵀ = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+// Its transforms multiply by up to 8, so its rounding error is larger (a few 1e-6 of the output's
+// scale instead of about 1e-7). The kernels take m (2 or 4) as an argument; everything but the
+// transforms is shared.
+//
 // Every output element is one fixed sum whatever the thread split: the forward splits by images
 // (tiles never mix images in a sum), backward-filter by points ξ (each dU[ξ] summed over all tiles
 // in tile order). Requirements (checked by src/ops/conv2d.ts): C % 4 = 0 (the transforms run along
@@ -30,8 +39,12 @@
 import { ldf, stf } from '../mem';
 import { kernel_4x8_strided } from './gemm';
 
-/** Tiles per block (multiple of 4: the register tile covers 4 tiles). */
-const TB: i32 = 64;
+/** Tiles per block (multiple of 4: the register tile covers 4 tiles): V and M stay in L2. */
+@inline function tilesPerBlock(m: i32): i32 { return m == 2 ? 64 : 32; }
+/** Floats of scratch for the two-pass transforms of one tile (S). */
+const SCRATCH: i32 = 256;
+/** Transform points: (m + 2)² (16 or 36). */
+@inline function pointsOf(m: i32): i32 { return (m + 2) * (m + 2); }
 
 @inline function up(n: i32, m: i32): i32 { return (n + m - 1) / m * m; }
 /** Floats from one region to the next: whole 64-byte lines. */
@@ -53,14 +66,69 @@ function wino_kernel_4x8(kc: i32, a: usize, rs: usize, ks: usize, pb: usize, c: 
 }
 
 /**
- * wino_workspace_f32(C, O, pass): f32 elements of scratch the kernels need (pass 0: forward and
- * backward-input with C input and O output channels; pass 2: backward-filter), every region on a
- * 64-byte boundary when the workspace is.
+ * wino_workspace_f32(C, O, pass, m): f32 elements of scratch the kernels need for F(m×m, 3×3)
+ * (pass 0: forward and backward-input with C input and O output channels; pass 2:
+ * backward-filter), every region on a 64-byte boundary when the workspace is.
  */
-export function wino_workspace_f32(C: i32, O: i32, pass: i32): i32 {
-  const Op = up(O, 8);
-  const common = span(16 * TB * C) + span(C) + span(16);
-  return pass == 2 ? common + span(16 * TB * Op) : common + span(16 * C * Op) + span(16 * TB * Op);
+export function wino_workspace_f32(C: i32, O: i32, pass: i32, m: i32): i32 {
+  const Op = up(O, 8), np = pointsOf(m), tb = tilesPerBlock(m);
+  const common = span(np * tb * C) + span(C) + span(np) + span(SCRATCH);
+  return pass == 2 ? common + span(np * tb * Op) : common + span(np * C * Op) + span(np * tb * Op);
+}
+
+/** Regions of the workspace (byte pointers), in order: V, the zero row, P, the transform scratch S. */
+@inline function regionZ(ws: usize, np: i32, tb: i32, C: i32): usize { return ws + (<usize>span(np * tb * C) << 2); }
+@inline function regionP(z: usize, C: i32): usize { return z + (<usize>span(C) << 2); }
+@inline function regionS(P: usize, np: i32): usize { return P + (<usize>span(np) << 2); }
+@inline function regionRest(S: usize): usize { return S + (<usize>span(SCRATCH) << 2); }
+
+/** Stores lanes 0 … min(n, 4) − 1 of v at p. */
+@inline function storeUpTo(p: usize, v: v128, n: i32): void {
+  if (n >= 4) { v128.store(p, v); return; }
+  if (n > 0) store<f32>(p, f32x4.extract_lane(v, 0));
+  if (n > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (n > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+}
+
+// ---- F(4×4, 3×3) one-dimensional transforms on 4 lanes (channels) at a time -----------------
+
+/** Bᵀ (6 × 6) applied to (d0 … d5); result k stored at out + k·step. */
+@inline function bt6(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, out: usize, step: usize): void {
+  const four = f32x4.splat(4), five = f32x4.splat(5), two = f32x4.splat(2);
+  const s12 = f32x4.add(d1, d2), d12 = f32x4.sub(d1, d2), s34 = f32x4.add(d3, d4), d43 = f32x4.sub(d4, d3);
+  const d42 = f32x4.sub(d4, d2), d31 = f32x4.mul(two, f32x4.sub(d3, d1));
+  v128.store(out, f32x4.add(f32x4.sub(f32x4.mul(four, d0), f32x4.mul(five, d2)), d4));
+  v128.store(out + step, f32x4.sub(s34, f32x4.mul(four, s12)));
+  v128.store(out + 2 * step, f32x4.add(d43, f32x4.mul(four, d12)));
+  v128.store(out + 3 * step, f32x4.add(d42, d31));
+  v128.store(out + 4 * step, f32x4.sub(d42, d31));
+  v128.store(out + 5 * step, f32x4.add(f32x4.sub(f32x4.mul(four, d1), f32x4.mul(five, d3)), d5));
+}
+
+/** Aᵀ (4 × 6) applied to (m0 … m5); result k stored at out + k·step. */
+@inline function at6(m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128, out: usize, step: usize): void {
+  const s12 = f32x4.add(m1, m2), d12 = f32x4.sub(m1, m2), s34 = f32x4.add(m3, m4), d34 = f32x4.sub(m3, m4);
+  v128.store(out, f32x4.add(f32x4.add(m0, s12), s34));
+  v128.store(out + step, f32x4.add(d12, f32x4.mul(f32x4.splat(2), d34)));
+  v128.store(out + 2 * step, f32x4.add(s12, f32x4.mul(f32x4.splat(4), s34)));
+  v128.store(out + 3 * step, f32x4.add(f32x4.add(d12, f32x4.mul(f32x4.splat(8), d34)), m5));
+}
+
+/** A (6 × 4, the transpose of Aᵀ) applied to (e0 … e3); result k stored at out + k·step. */
+@inline function a6(e0: v128, e1: v128, e2: v128, e3: v128, out: usize, step: usize): void {
+  const s02 = f32x4.add(e0, e2), s13 = f32x4.add(e1, e3);
+  const q02 = f32x4.add(e0, f32x4.mul(f32x4.splat(4), e2)), q13 = f32x4.add(f32x4.mul(f32x4.splat(2), e1), f32x4.mul(f32x4.splat(8), e3));
+  v128.store(out, e0);
+  v128.store(out + step, f32x4.add(s02, s13));
+  v128.store(out + 2 * step, f32x4.sub(s02, s13));
+  v128.store(out + 3 * step, f32x4.add(q02, q13));
+  v128.store(out + 4 * step, f32x4.sub(q02, q13));
+  v128.store(out + 5 * step, e3);
+}
+
+/** Loads 6 vectors at p, p + step, …, p + 5·step and applies Bᵀ (see bt6). */
+@inline function bt6From(p: usize, step: usize, out: usize, ostep: usize): void {
+  bt6(v128.load(p), v128.load(p + step), v128.load(p + 2 * step), v128.load(p + 3 * step), v128.load(p + 4 * step), v128.load(p + 5 * step), out, ostep);
 }
 
 /**
@@ -69,23 +137,38 @@ export function wino_workspace_f32(C: i32, O: i32, pass: i32): i32 {
  * columns 2·tw − padLeft … (zeros outside the image, read from the zero row z of C floats). P: 16
  * i32 of scratch for the patch's pixel addresses. Rows cnt … up(cnt, 4) − 1 are zeroed.
  */
-function inputTransform(x: usize, H: i32, W: i32, C: i32, c0: i32, c1: i32, padTop: i32, padLeft: i32, TH: i32, TW: i32,
-  t0: i32, cnt: i32, z: usize, P: usize, V: usize): void {
-  const plane: usize = <usize>(TB * C) << 2;
+function inputTransform(m: i32, x: usize, H: i32, W: i32, C: i32, c0: i32, c1: i32, padTop: i32, padLeft: i32, TH: i32, TW: i32,
+  t0: i32, cnt: i32, z: usize, P: usize, S: usize, V: usize): void {
+  const np = pointsOf(m), side = m + 2;
+  const plane: usize = <usize>(tilesPerBlock(m) * C) << 2;
   const rowC: usize = <usize>C << 2;
   for (let i = 0; i < cnt; i++) {
     const t = t0 + i;
     const n = t / (TH * TW), rem = t - n * TH * TW;
     const th = rem / TW, tw = rem - th * TW;
-    const ih0 = 2 * th - padTop, iw0 = 2 * tw - padLeft;
-    for (let p = 0; p < 4; p++) {
-      for (let q = 0; q < 4; q++) {
+    const ih0 = m * th - padTop, iw0 = m * tw - padLeft;
+    for (let p = 0; p < side; p++) {
+      for (let q = 0; q < side; q++) {
         const ih = ih0 + p, iw = iw0 + q;
         const inside = <u32>ih < <u32>H && <u32>iw < <u32>W;
-        store<usize>(P + (<usize>(4 * p + q) << 2), inside ? x + <usize>((n * H + ih) * W + iw) * rowC : z);
+        store<usize>(P + (<usize>(side * p + q) << 2), inside ? x + <usize>((n * H + ih) * W + iw) * rowC : z);
       }
     }
     const vrow = V + <usize>i * rowC;
+    if (m == 4) {
+      for (let c = c0; c < c1; c += 4) {
+        const off: usize = <usize>c << 2;
+        // Columns of Bᵀ d into S[r][j] (16 bytes each, row stride 96), then rows of that.
+        for (let j = 0; j < 6; j++) {
+          const pj = P + (<usize>j << 2);
+          bt6(v128.load(load<usize>(pj) + off), v128.load(load<usize>(pj, 24) + off), v128.load(load<usize>(pj, 48) + off),
+            v128.load(load<usize>(pj, 72) + off), v128.load(load<usize>(pj, 96) + off), v128.load(load<usize>(pj, 120) + off),
+            S + (<usize>j << 4), 96);
+        }
+        for (let r = 0; r < 6; r++) bt6From(S + <usize>r * 96, 16, vrow + off + <usize>(6 * r) * plane, plane);
+      }
+      continue;
+    }
     for (let c = c0; c < c1; c += 4) {
       const off: usize = <usize>c << 2;
       // Rows of Bᵀ d, one row r at a time, then the same along the columns.
@@ -123,82 +206,200 @@ function inputTransform(x: usize, H: i32, W: i32, C: i32, c0: i32, c1: i32, padT
     }
   }
   for (let i = cnt; i < up(cnt, 4); i++) {
-    for (let xi = 0; xi < 16; xi++) memory.fill(V + <usize>xi * plane + <usize>i * rowC, 0, rowC);
+    for (let xi = 0; xi < np; xi++) memory.fill(V + <usize>xi * plane + <usize>i * rowC, 0, rowC);
+  }
+}
+
+/** G applied to (g0, g1, g2) for F(m×m, 3×3): 4 (m = 2) or 6 (m = 4) values at out + k·step floats. */
+@inline function gCol(m: i32, g0: f32, g1: f32, g2: f32, out: usize, step: i32): void {
+  if (m == 2) {
+    stf(out, 0, g0); stf(out, step, <f32>0.5 * (g0 + g1 + g2)); stf(out, 2 * step, <f32>0.5 * (g0 - g1 + g2)); stf(out, 3 * step, g2);
+  } else {
+    const e = g0 + g2;
+    stf(out, 0, <f32>0.25 * g0);
+    stf(out, step, <f32>(-1.0 / 6.0) * (e + g1));
+    stf(out, 2 * step, <f32>(-1.0 / 6.0) * (e - g1));
+    const f = <f32>(1.0 / 24.0) * g0 + <f32>(1.0 / 6.0) * g2, h = <f32>(1.0 / 12.0) * g1;
+    stf(out, 3 * step, f + h);
+    stf(out, 4 * step, f - h);
+    stf(out, 5 * step, g2);
+  }
+}
+
+/** Gᵀ applied to u[0], u[step], … (4 or 6 values): the 3 results. */
+@inline function gtRow(m: i32, u: usize, step: i32, out: usize, ostep: i32): void {
+  if (m == 2) {
+    const u0 = ldf(u, 0), u1 = ldf(u, step), u2 = ldf(u, 2 * step), u3 = ldf(u, 3 * step);
+    stf(out, 0, u0 + <f32>0.5 * (u1 + u2)); stf(out, ostep, <f32>0.5 * (u1 - u2)); stf(out, 2 * ostep, <f32>0.5 * (u1 + u2) + u3);
+  } else {
+    const u0 = ldf(u, 0), u1 = ldf(u, step), u2 = ldf(u, 2 * step), u3 = ldf(u, 3 * step), u4 = ldf(u, 4 * step), u5 = ldf(u, 5 * step);
+    const s12 = u1 + u2, s34 = u3 + u4;
+    stf(out, 0, <f32>0.25 * u0 - <f32>(1.0 / 6.0) * s12 + <f32>(1.0 / 24.0) * s34);
+    stf(out, ostep, <f32>(-1.0 / 6.0) * (u1 - u2) + <f32>(1.0 / 12.0) * (u3 - u4));
+    stf(out, 2 * ostep, <f32>(-1.0 / 6.0) * s12 + <f32>(1.0 / 6.0) * s34 + u5);
   }
 }
 
 /**
- * wino_filter_f32(w, C, O, flip, U): the transformed filter U = G g Gᵀ for every (c, o), packed for
- * the GEMMs as U[ξ][o / 8][c][o % 8] (zeros for o ≥ O; O' = O rounded up to 8 columns).
+ * wino_filter_f32(w, C, O, flip, m, ws, U): the transformed filter U = G g Gᵀ of F(m×m, 3×3)
+ * (m = 2 or 4) for every (c, o), packed for the GEMMs as U[ξ][o / 8][c][o % 8] (zeros for o ≥ O;
+ * O' = O rounded up to 8 columns). ws: 80 floats of scratch.
  * flip = 0: g(c, o) = w[kh][kw][c][o], w [3, 3, C, O] (forward).
  * flip = 1: g(c, o) = w[2 − kh][2 − kw][o][c], w [3, 3, O, C] (backward-input of the convolution
  * whose filter is w).
  */
-export function wino_filter_f32(w: usize, C: i32, O: i32, flip: i32, U: usize): void {
-  const Op = up(O, 8), og = Op >> 3;
-  const panel = C * 8;
+export function wino_filter_f32(w: usize, C: i32, O: i32, flip: i32, m: i32, ws: usize, U: usize): void {
+  const Op = up(O, 8), og = Op >> 3, side = m + 2, np = side * side;
+  const panel = C * 8, plane = og * panel;
+  const g = ws, gg = ws + 64; // g: 9 floats, G g: side × 3 (row stride 3), then (G g) Gᵀ: side × side
+  const uu = gg + <usize>(3 * side << 2);
   for (let c = 0; c < C; c++) {
     for (let o = 0; o < Op; o++) {
       const at = (o >> 3) * panel + c * 8 + (o & 7);
       if (o >= O) {
-        for (let xi = 0; xi < 16; xi++) stf(U, xi * og * panel + at, 0);
+        for (let xi = 0; xi < np; xi++) stf(U, xi * plane + at, 0);
         continue;
       }
-      // g[kh][kw] for this (c, o)
-      let g0: f32, g1: f32, g2: f32, g3: f32, g4: f32, g5: f32, g6: f32, g7: f32, g8: f32;
-      if (flip) {
-        const s = O * C, b = o * C + c;
-        g0 = ldf(w, 8 * s + b); g1 = ldf(w, 7 * s + b); g2 = ldf(w, 6 * s + b);
-        g3 = ldf(w, 5 * s + b); g4 = ldf(w, 4 * s + b); g5 = ldf(w, 3 * s + b);
-        g6 = ldf(w, 2 * s + b); g7 = ldf(w, s + b); g8 = ldf(w, b);
-      } else {
-        const s = C * O, b = c * O + o;
-        g0 = ldf(w, b); g1 = ldf(w, s + b); g2 = ldf(w, 2 * s + b);
-        g3 = ldf(w, 3 * s + b); g4 = ldf(w, 4 * s + b); g5 = ldf(w, 5 * s + b);
-        g6 = ldf(w, 6 * s + b); g7 = ldf(w, 7 * s + b); g8 = ldf(w, 8 * s + b);
+      for (let tap = 0; tap < 9; tap++) {
+        stf(g, tap, flip ? ldf(w, (8 - tap) * O * C + o * C + c) : ldf(w, tap * C * O + c * O + o));
       }
-      // G g: 4 rows × 3 columns
-      const a0 = g0, a1 = g1, a2 = g2;
-      const b0: f32 = 0.5 * (g0 + g3 + g6), b1: f32 = 0.5 * (g1 + g4 + g7), b2: f32 = 0.5 * (g2 + g5 + g8);
-      const c0: f32 = 0.5 * (g0 - g3 + g6), c1: f32 = 0.5 * (g1 - g4 + g7), c2: f32 = 0.5 * (g2 - g5 + g8);
-      const d0 = g6, d1 = g7, d2 = g8;
-      // (G g) Gᵀ: each row (u0, u1, u2) → (u0, ½(u0+u1+u2), ½(u0−u1+u2), u2)
-      const s = og * panel;
-      stf(U, 0 * s + at, a0); stf(U, 1 * s + at, <f32>0.5 * (a0 + a1 + a2)); stf(U, 2 * s + at, <f32>0.5 * (a0 - a1 + a2)); stf(U, 3 * s + at, a2);
-      stf(U, 4 * s + at, b0); stf(U, 5 * s + at, <f32>0.5 * (b0 + b1 + b2)); stf(U, 6 * s + at, <f32>0.5 * (b0 - b1 + b2)); stf(U, 7 * s + at, b2);
-      stf(U, 8 * s + at, c0); stf(U, 9 * s + at, <f32>0.5 * (c0 + c1 + c2)); stf(U, 10 * s + at, <f32>0.5 * (c0 - c1 + c2)); stf(U, 11 * s + at, c2);
-      stf(U, 12 * s + at, d0); stf(U, 13 * s + at, <f32>0.5 * (d0 + d1 + d2)); stf(U, 14 * s + at, <f32>0.5 * (d0 - d1 + d2)); stf(U, 15 * s + at, d2);
+      // G g column by column (kw), then each row of that times Gᵀ.
+      for (let kw = 0; kw < 3; kw++) gCol(m, ldf(g, kw), ldf(g, 3 + kw), ldf(g, 6 + kw), gg + (<usize>kw << 2), 3);
+      for (let p = 0; p < side; p++) {
+        const r = gg + (<usize>(3 * p) << 2);
+        gCol(m, ldf(r, 0), ldf(r, 1), ldf(r, 2), uu + (<usize>(side * p) << 2), 1);
+      }
+      for (let xi = 0; xi < np; xi++) stf(U, xi * plane + at, ldf(uu, xi));
     }
   }
 }
 
 /**
- * wino_fwd_f32(x, N, H, W, C, w, flip, O, padTop, padLeft, OH, OW, ws, y):
+ * Output transform of block tile i (tile number t): Y = Aᵀ M A from M [np][tb][O'] (plane mPlane
+ * bytes, row i), written to the pixels of y [N, OH, OW, O] the tile covers that lie inside the
+ * image; S: scratch for the m = 4 two-pass transform.
+ */
+function outputTile(m: i32, M: usize, i: i32, mPlane: usize, Op: i32, t: i32, TH: i32, TW: i32, OH: i32, OW: i32, O: i32, S: usize, y: usize): void {
+  const n = t / (TH * TW), rem = t - n * TH * TW;
+  const th = rem / TW, tw = rem - th * TW;
+  const oh = m * th, ow = m * tw;
+  const rows = min(m, OH - oh), cols = min(m, OW - ow);
+  const y0 = y + (<usize>((n * OH + oh) * OW + ow) * O << 2);
+  const rowBytes: usize = <usize>(OW * O) << 2, pixBytes: usize = <usize>O << 2;
+  const mi = M + <usize>i * (<usize>Op << 2);
+  for (let o = 0; o < O; o += 4) {
+    const mo = mi + (<usize>o << 2), lanes = O - o;
+    const yo = y0 + (<usize>o << 2);
+    if (m == 2) {
+      // rows of Aᵀ M: s = m0 + m1 + m2, d = m1 − m2 − m3 (per column q)
+      const m0 = v128.load(mo), m1 = v128.load(mo + mPlane), m2 = v128.load(mo + 2 * mPlane), m3 = v128.load(mo + 3 * mPlane);
+      const m4 = v128.load(mo + 4 * mPlane), m5 = v128.load(mo + 5 * mPlane), m6 = v128.load(mo + 6 * mPlane), m7 = v128.load(mo + 7 * mPlane);
+      const m8 = v128.load(mo + 8 * mPlane), m9 = v128.load(mo + 9 * mPlane), m10 = v128.load(mo + 10 * mPlane), m11 = v128.load(mo + 11 * mPlane);
+      const m12 = v128.load(mo + 12 * mPlane), m13 = v128.load(mo + 13 * mPlane), m14 = v128.load(mo + 14 * mPlane), m15 = v128.load(mo + 15 * mPlane);
+      const s0 = f32x4.add(f32x4.add(m0, m4), m8), s1 = f32x4.add(f32x4.add(m1, m5), m9);
+      const s2 = f32x4.add(f32x4.add(m2, m6), m10), s3 = f32x4.add(f32x4.add(m3, m7), m11);
+      const d0 = f32x4.sub(f32x4.sub(m4, m8), m12), d1 = f32x4.sub(f32x4.sub(m5, m9), m13);
+      const d2 = f32x4.sub(f32x4.sub(m6, m10), m14), d3 = f32x4.sub(f32x4.sub(m7, m11), m15);
+      storeUpTo(yo, f32x4.add(f32x4.add(s0, s1), s2), lanes);
+      if (cols > 1) storeUpTo(yo + pixBytes, f32x4.sub(f32x4.sub(s1, s2), s3), lanes);
+      if (rows > 1) {
+        storeUpTo(yo + rowBytes, f32x4.add(f32x4.add(d0, d1), d2), lanes);
+        if (cols > 1) storeUpTo(yo + rowBytes + pixBytes, f32x4.sub(f32x4.sub(d1, d2), d3), lanes);
+      }
+    } else {
+      // Columns q of Aᵀ M into S[a][q] (row stride 96 bytes), then each row a of that times A.
+      for (let q = 0; q < 6; q++) {
+        const mq = mo + <usize>q * mPlane;
+        at6(v128.load(mq), v128.load(mq + 6 * mPlane), v128.load(mq + 12 * mPlane), v128.load(mq + 18 * mPlane),
+          v128.load(mq + 24 * mPlane), v128.load(mq + 30 * mPlane), S + (<usize>q << 4), 96);
+      }
+      for (let a = 0; a < rows; a++) {
+        const r = S + <usize>a * 96;
+        at6(v128.load(r), v128.load(r, 16), v128.load(r, 32), v128.load(r, 48), v128.load(r, 64), v128.load(r, 80), S + 384, 16);
+        const ya = yo + <usize>a * rowBytes;
+        for (let b = 0; b < cols; b++) storeUpTo(ya + <usize>b * pixBytes, v128.load(S + 384 + (<usize>b << 4)), lanes);
+      }
+    }
+  }
+}
+
+/**
+ * Output-gradient transform of block tile i (tile number t) for backward-filter: dM = A dY Aᵀ of
+ * the tile's m×m block of dy [N, OH, OW, O] (zeros past the edges and past O), channels o0 … o1 − 1,
+ * packed D[ξ][o / 8][i][o % 8] (dPlane bytes per ξ, dPanel per 8 channels). S: scratch.
+ */
+function gradTile(m: i32, dy: usize, t: i32, TH: i32, TW: i32, OH: i32, OW: i32, O: i32, o0: i32, o1: i32,
+  i: i32, D: usize, dPanel: usize, dPlane: usize, S: usize): void {
+  const n = t / (TH * TW), rem = t - n * TH * TW;
+  const th = rem / TW, tw = rem - th * TW;
+  const oh = m * th, ow = m * tw;
+  const rows = min(m, OH - oh), cols = min(m, OW - ow);
+  const y0 = dy + (<usize>((n * OH + oh) * OW + ow) * O << 2);
+  const rowBytes: usize = <usize>(OW * O) << 2, pixBytes: usize = <usize>O << 2;
+  const zero = f32x4.splat(0);
+  for (let o = o0; o < o1; o += 4) {
+    const off: usize = <usize>o << 2, lanes = O - o;
+    const at = D + <usize>(o >> 3) * dPanel + (<usize>i << 5) + (<usize>(o & 7) << 2);
+    if (m == 2) {
+      // dY[0][0], dY[0][1], dY[1][0], dY[1][1] for channels o … o + 3
+      const a = loadUpTo(y0 + off, lanes);
+      const b = cols > 1 ? loadUpTo(y0 + pixBytes + off, lanes) : zero;
+      const c = rows > 1 ? loadUpTo(y0 + rowBytes + off, lanes) : zero;
+      const d = rows > 1 && cols > 1 ? loadUpTo(y0 + rowBytes + pixBytes + off, lanes) : zero;
+      // rows of A dY (A = [1 0; 1 1; 1 -1; 0 -1]): (a, b), (a + c, b + d), (a − c, b − d), (−c, −d);
+      // each row (u, v) → (u, u + v, u − v, −v) along the columns
+      const r1a = f32x4.add(a, c), r1b = f32x4.add(b, d), r2a = f32x4.sub(a, c), r2b = f32x4.sub(b, d);
+      const r3a = f32x4.neg(c), r3b = f32x4.neg(d);
+      v128.store(at, a); v128.store(at + dPlane, f32x4.add(a, b)); v128.store(at + 2 * dPlane, f32x4.sub(a, b)); v128.store(at + 3 * dPlane, f32x4.neg(b));
+      v128.store(at + 4 * dPlane, r1a); v128.store(at + 5 * dPlane, f32x4.add(r1a, r1b)); v128.store(at + 6 * dPlane, f32x4.sub(r1a, r1b)); v128.store(at + 7 * dPlane, f32x4.neg(r1b));
+      v128.store(at + 8 * dPlane, r2a); v128.store(at + 9 * dPlane, f32x4.add(r2a, r2b)); v128.store(at + 10 * dPlane, f32x4.sub(r2a, r2b)); v128.store(at + 11 * dPlane, f32x4.neg(r2b));
+      v128.store(at + 12 * dPlane, r3a); v128.store(at + 13 * dPlane, f32x4.add(r3a, r3b)); v128.store(at + 14 * dPlane, f32x4.sub(r3a, r3b)); v128.store(at + 15 * dPlane, f32x4.neg(r3b));
+    } else {
+      // The 4×4 block into S[a][b] (16 bytes each, row stride 64; zeros outside), columns b of
+      // A dY into S2[p][b] (row stride 64), then each row p of that times Aᵀ.
+      for (let a = 0; a < 4; a++) {
+        for (let b = 0; b < 4; b++) {
+          v128.store(S + (<usize>(4 * a + b) << 4), a < rows && b < cols ? loadUpTo(y0 + <usize>a * rowBytes + <usize>b * pixBytes + off, lanes) : zero);
+        }
+      }
+      const S2 = S + 256;
+      for (let b = 0; b < 4; b++) {
+        const sb = S + (<usize>b << 4);
+        a6(v128.load(sb), v128.load(sb, 64), v128.load(sb, 128), v128.load(sb, 192), S2 + (<usize>b << 4), 64);
+      }
+      for (let p = 0; p < 6; p++) {
+        const r = S2 + <usize>p * 64;
+        a6(v128.load(r), v128.load(r, 16), v128.load(r, 32), v128.load(r, 48), at + <usize>(6 * p) * dPlane, dPlane);
+      }
+    }
+  }
+}
+
+/**
+ * wino_fwd_f32(x, N, H, W, C, w, flip, O, padTop, padLeft, OH, OW, m, ws, y):
  * y [N, OH, OW, O] = the stride-1 correlation of x [N, H, W, C] with the 3×3 filter given by
  * (w, flip) (see wino_filter_f32), x padded by padTop rows and padLeft columns of zeros at the
- * start (and as many as OH, OW need at the end). ws: wino_workspace_f32(C, O, 0) floats. Requires
- * C % 4 = 0, 0 ≤ padTop, padLeft. y must not overlap x, w or ws. The bias is not added.
+ * start (and as many as OH, OW need at the end), by F(m×m, 3×3), m = 2 or 4.
+ * ws: wino_workspace_f32(C, O, 0, m) floats. Requires C % 4 = 0, 0 ≤ padTop, padLeft. y must not
+ * overlap x, w or ws. The bias is not added.
  */
 export function wino_fwd_f32(x: usize, N: i32, H: i32, W: i32, C: i32, w: usize, flip: i32, O: i32,
-  padTop: i32, padLeft: i32, OH: i32, OW: i32, ws: usize, y: usize): void {
-  const Op = up(O, 8), og = Op >> 3;
-  const V = ws;
-  const z = V + (<usize>span(16 * TB * C) << 2);
-  const P = z + (<usize>span(C) << 2);
-  const U = P + (<usize>span(16) << 2);
-  const M = U + (<usize>span(16 * C * Op) << 2);
+  padTop: i32, padLeft: i32, OH: i32, OW: i32, m: i32, ws: usize, y: usize): void {
+  const Op = up(O, 8), og = Op >> 3, np = pointsOf(m), tb = tilesPerBlock(m);
+  const V = ws, z = regionZ(ws, np, tb, C), P = regionP(z, C), S = regionS(P, np);
+  const U = regionRest(S);
+  const M = U + (<usize>span(np * C * Op) << 2);
   memory.fill(z, 0, <usize>C << 2);
-  wino_filter_f32(w, C, O, flip, U);
-  const TH = (OH + 1) >> 1, TW = (OW + 1) >> 1;
+  wino_filter_f32(w, C, O, flip, m, S, U);
+  const TH = (OH + m - 1) / m, TW = (OW + m - 1) / m;
   const total = N * TH * TW;
-  const vPlane: usize = <usize>(TB * C) << 2, mPlane: usize = <usize>(TB * Op) << 2;
+  const vPlane: usize = <usize>(tb * C) << 2, mPlane: usize = <usize>(tb * Op) << 2;
   const uPlane: usize = <usize>(C * Op) << 2, uPanel: usize = <usize>(C * 8) << 2;
   const vRow: usize = <usize>C << 2, mRow: usize = <usize>Op << 2;
-  const O4 = O & ~3;
-  for (let t0 = 0; t0 < total; t0 += TB) {
-    const cnt = min(TB, total - t0), cnt4 = up(cnt, 4);
-    inputTransform(x, H, W, C, 0, C, padTop, padLeft, TH, TW, t0, cnt, z, P, V);
-    for (let xi = 0; xi < 16; xi++) {
+  for (let t0 = 0; t0 < total; t0 += tb) {
+    const cnt = min(tb, total - t0), cnt4 = up(cnt, 4);
+    inputTransform(m, x, H, W, C, 0, C, padTop, padLeft, TH, TW, t0, cnt, z, P, S, V);
+    for (let xi = 0; xi < np; xi++) {
       const vx = V + <usize>xi * vPlane, mx = M + <usize>xi * mPlane, ux = U + <usize>xi * uPlane;
       for (let j = 0; j < og; j++) {
         const pb = ux + <usize>j * uPanel;
@@ -207,115 +408,39 @@ export function wino_fwd_f32(x: usize, N: i32, H: i32, W: i32, C: i32, w: usize,
         }
       }
     }
-    // Output transform Y = Aᵀ M A, 4 channels at a time, for the tile's pixels inside the image.
-    for (let i = 0; i < cnt; i++) {
-      const t = t0 + i;
-      const n = t / (TH * TW), rem = t - n * TH * TW;
-      const th = rem / TW, tw = rem - th * TW;
-      const oh = 2 * th, ow = 2 * tw;
-      const down = oh + 1 < OH, right = ow + 1 < OW;
-      const y00 = y + (<usize>((n * OH + oh) * OW + ow) * O << 2);
-      const y01 = y00 + (<usize>O << 2), y10 = y00 + (<usize>(OW * O) << 2), y11 = y10 + (<usize>O << 2);
-      const m = M + <usize>i * mRow;
-      let o = 0;
-      for (; o < O4; o += 4) {
-        const mo = m + (<usize>o << 2);
-        // rows of Aᵀ M: s = m0 + m1 + m2, d = m1 − m2 − m3 (per column q)
-        const m0 = v128.load(mo), m1 = v128.load(mo + mPlane), m2 = v128.load(mo + 2 * mPlane), m3 = v128.load(mo + 3 * mPlane);
-        const m4 = v128.load(mo + 4 * mPlane), m5 = v128.load(mo + 5 * mPlane), m6 = v128.load(mo + 6 * mPlane), m7 = v128.load(mo + 7 * mPlane);
-        const m8 = v128.load(mo + 8 * mPlane), m9 = v128.load(mo + 9 * mPlane), m10 = v128.load(mo + 10 * mPlane), m11 = v128.load(mo + 11 * mPlane);
-        const m12 = v128.load(mo + 12 * mPlane), m13 = v128.load(mo + 13 * mPlane), m14 = v128.load(mo + 14 * mPlane), m15 = v128.load(mo + 15 * mPlane);
-        const s0 = f32x4.add(f32x4.add(m0, m4), m8), s1 = f32x4.add(f32x4.add(m1, m5), m9);
-        const s2 = f32x4.add(f32x4.add(m2, m6), m10), s3 = f32x4.add(f32x4.add(m3, m7), m11);
-        const d0 = f32x4.sub(f32x4.sub(m4, m8), m12), d1 = f32x4.sub(f32x4.sub(m5, m9), m13);
-        const d2 = f32x4.sub(f32x4.sub(m6, m10), m14), d3 = f32x4.sub(f32x4.sub(m7, m11), m15);
-        const off: usize = <usize>o << 2;
-        v128.store(y00 + off, f32x4.add(f32x4.add(s0, s1), s2));
-        if (right) v128.store(y01 + off, f32x4.sub(f32x4.sub(s1, s2), s3));
-        if (down) {
-          v128.store(y10 + off, f32x4.add(f32x4.add(d0, d1), d2));
-          if (right) v128.store(y11 + off, f32x4.sub(f32x4.sub(d1, d2), d3));
-        }
-      }
-      for (; o < O; o++) {
-        const mo = m + (<usize>o << 2);
-        const v0 = load<f32>(mo), v1 = load<f32>(mo + mPlane), v2 = load<f32>(mo + 2 * mPlane), v3 = load<f32>(mo + 3 * mPlane);
-        const v4 = load<f32>(mo + 4 * mPlane), v5 = load<f32>(mo + 5 * mPlane), v6 = load<f32>(mo + 6 * mPlane), v7 = load<f32>(mo + 7 * mPlane);
-        const v8 = load<f32>(mo + 8 * mPlane), v9 = load<f32>(mo + 9 * mPlane), v10 = load<f32>(mo + 10 * mPlane), v11 = load<f32>(mo + 11 * mPlane);
-        const v12 = load<f32>(mo + 12 * mPlane), v13 = load<f32>(mo + 13 * mPlane), v14 = load<f32>(mo + 14 * mPlane), v15 = load<f32>(mo + 15 * mPlane);
-        const s0 = v0 + v4 + v8, s1 = v1 + v5 + v9, s2 = v2 + v6 + v10, s3 = v3 + v7 + v11;
-        const d0 = v4 - v8 - v12, d1 = v5 - v9 - v13, d2 = v6 - v10 - v14, d3 = v7 - v11 - v15;
-        const off: usize = <usize>o << 2;
-        store<f32>(y00 + off, s0 + s1 + s2);
-        if (right) store<f32>(y01 + off, s1 - s2 - s3);
-        if (down) {
-          store<f32>(y10 + off, d0 + d1 + d2);
-          if (right) store<f32>(y11 + off, d1 - d2 - d3);
-        }
-      }
-    }
+    for (let i = 0; i < cnt; i++) outputTile(m, M, i, mPlane, Op, t0 + i, TH, TW, OH, OW, O, S, y);
   }
 }
 
 /**
- * wino_bwd_filter_f32(x, N, H, W, C, dy, O, padTop, padLeft, OH, OW, c0, c1, o0, o1, ws, dU):
+ * wino_bwd_filter_f32(x, N, H, W, C, dy, O, padTop, padLeft, OH, OW, c0, c1, o0, o1, m, ws, dU):
  * dU[ξ] (C × O', row stride O' = O rounded up to 8) = Σ over all tiles of V[ξ]ᵀ · dM[ξ] for rows
  * c0 ≤ c < c1 (multiples of 4, or C) and columns o0 ≤ o < o1 (multiples of 8, or O') of every ξ
  * (overwritten; the rest of dU untouched), where V is the input transform of x (as in wino_fwd_f32)
- * and dM = A dY Aᵀ of the tile's 2×2 block of dy [N, OH, OW, O] (zeros past the edges). A part only
+ * and dM = A dY Aᵀ of the tile's m×m block of dy [N, OH, OW, O] (zeros past the edges). A part only
  * transforms the channels it needs. wino_filter_grad_f32 turns dU into dW. ws:
- * wino_workspace_f32(C, O, 2) floats. Tiles are summed in increasing order, so the result does not
- * depend on the split.
+ * wino_workspace_f32(C, O, 2, m) floats. Tiles are summed in increasing order, so the result does
+ * not depend on the split.
  */
 export function wino_bwd_filter_f32(x: usize, N: i32, H: i32, W: i32, C: i32, dy: usize, O: i32,
-  padTop: i32, padLeft: i32, OH: i32, OW: i32, c0: i32, c1: i32, o0: i32, o1: i32, ws: usize, dU: usize): void {
-  const Op = up(O, 8), og = Op >> 3;
-  const V = ws;
-  const z = V + (<usize>span(16 * TB * C) << 2);
-  const P = z + (<usize>span(C) << 2);
-  const D = P + (<usize>span(16) << 2);
+  padTop: i32, padLeft: i32, OH: i32, OW: i32, c0: i32, c1: i32, o0: i32, o1: i32, m: i32, ws: usize, dU: usize): void {
+  const Op = up(O, 8), og = Op >> 3, np = pointsOf(m), tb = tilesPerBlock(m);
+  const V = ws, z = regionZ(ws, np, tb, C), P = regionP(z, C), S = regionS(P, np);
+  const D = regionRest(S);
   memory.fill(z, 0, <usize>C << 2);
   const uPlane: usize = <usize>(C * Op) << 2, uRow: usize = <usize>Op << 2;
-  for (let xi = 0; xi < 16; xi++) {
+  for (let xi = 0; xi < np; xi++) {
     for (let c = c0; c < c1; c++) memory.fill(dU + <usize>xi * uPlane + <usize>c * uRow + (<usize>o0 << 2), 0, <usize>(o1 - o0) << 2);
   }
-  const TH = (OH + 1) >> 1, TW = (OW + 1) >> 1;
+  const TH = (OH + m - 1) / m, TW = (OW + m - 1) / m;
   const total = N * TH * TW;
-  const vPlane: usize = <usize>(TB * C) << 2, vRow: usize = <usize>C << 2;
-  const dPanel: usize = <usize>(TB * 8) << 2, dPlane: usize = <usize>og * dPanel;
-  const zero = f32x4.splat(0);
-  for (let t0 = 0; t0 < total; t0 += TB) {
-    const cnt = min(TB, total - t0);
-    inputTransform(x, H, W, C, c0, c1, padTop, padLeft, TH, TW, t0, cnt, z, P, V);
-    // dM = A dY Aᵀ, packed D[ξ][o / 8][i][o % 8] (8-column panels over the block's tiles).
-    for (let i = 0; i < cnt; i++) {
-      const t = t0 + i;
-      const n = t / (TH * TW), rem = t - n * TH * TW;
-      const th = rem / TW, tw = rem - th * TW;
-      const oh = 2 * th, ow = 2 * tw;
-      const down = oh + 1 < OH, right = ow + 1 < OW;
-      const y00 = dy + (<usize>((n * OH + oh) * OW + ow) * O << 2);
-      const y01 = y00 + (<usize>O << 2), y10 = y00 + (<usize>(OW * O) << 2), y11 = y10 + (<usize>O << 2);
-      for (let o = o0; o < o1; o += 4) {
-        const off: usize = <usize>o << 2;
-        // dY[0][0], dY[0][1], dY[1][0], dY[1][1] for channels o … o + 3 (zeros past O and the edge)
-        const lanes = O - o;
-        const a = loadUpTo(y00 + off, lanes);
-        const b = right ? loadUpTo(y01 + off, lanes) : zero;
-        const c = down ? loadUpTo(y10 + off, lanes) : zero;
-        const d = down && right ? loadUpTo(y11 + off, lanes) : zero;
-        // rows of A dY (A = [1 0; 1 1; 1 -1; 0 -1]): (a, b), (a + c, b + d), (a − c, b − d), (−c, −d)
-        const r1a = f32x4.add(a, c), r1b = f32x4.add(b, d), r2a = f32x4.sub(a, c), r2b = f32x4.sub(b, d);
-        const r3a = f32x4.neg(c), r3b = f32x4.neg(d);
-        // each row (u, v) → (u, u + v, u − v, −v) along the columns
-        const at = D + <usize>(o >> 3) * dPanel + (<usize>i << 5) + (<usize>(o & 7) << 2);
-        v128.store(at, a); v128.store(at + dPlane, f32x4.add(a, b)); v128.store(at + 2 * dPlane, f32x4.sub(a, b)); v128.store(at + 3 * dPlane, f32x4.neg(b));
-        v128.store(at + 4 * dPlane, r1a); v128.store(at + 5 * dPlane, f32x4.add(r1a, r1b)); v128.store(at + 6 * dPlane, f32x4.sub(r1a, r1b)); v128.store(at + 7 * dPlane, f32x4.neg(r1b));
-        v128.store(at + 8 * dPlane, r2a); v128.store(at + 9 * dPlane, f32x4.add(r2a, r2b)); v128.store(at + 10 * dPlane, f32x4.sub(r2a, r2b)); v128.store(at + 11 * dPlane, f32x4.neg(r2b));
-        v128.store(at + 12 * dPlane, r3a); v128.store(at + 13 * dPlane, f32x4.add(r3a, r3b)); v128.store(at + 14 * dPlane, f32x4.sub(r3a, r3b)); v128.store(at + 15 * dPlane, f32x4.neg(r3b));
-      }
-    }
-    for (let xi = 0; xi < 16; xi++) {
+  const vPlane: usize = <usize>(tb * C) << 2, vRow: usize = <usize>C << 2;
+  const dPanel: usize = <usize>(tb * 8) << 2, dPlane: usize = <usize>og * dPanel;
+  for (let t0 = 0; t0 < total; t0 += tb) {
+    const cnt = min(tb, total - t0);
+    inputTransform(m, x, H, W, C, c0, c1, padTop, padLeft, TH, TW, t0, cnt, z, P, S, V);
+    for (let i = 0; i < cnt; i++) gradTile(m, dy, t0 + i, TH, TW, OH, OW, O, o0, o1, i, D, dPanel, dPlane, S);
+    for (let xi = 0; xi < np; xi++) {
       const vx = V + <usize>xi * vPlane, dx = D + <usize>xi * dPlane, ux = dU + <usize>xi * uPlane;
       for (let j = o0 >> 3; j < o1 >> 3; j++) {
         const pb = dx + <usize>j * dPanel;
@@ -328,29 +453,19 @@ export function wino_bwd_filter_f32(x: usize, N: i32, H: i32, W: i32, C: i32, dy
 }
 
 /**
- * wino_filter_grad_f32(dU, C, O, dw): dw [3, 3, C, O] = Gᵀ dU G for every (c, o), dU as written
- * by wino_bwd_filter_f32 ([16][C][O'], O' = O rounded up to 8).
+ * wino_filter_grad_f32(dU, C, O, m, ws, dw): dw [3, 3, C, O] = Gᵀ dU G for every (c, o), dU as
+ * written by wino_bwd_filter_f32 ([(m+2)²][C][O'], O' = O rounded up to 8). ws: 64 floats.
  */
-export function wino_filter_grad_f32(dU: usize, C: i32, O: i32, dw: usize): void {
-  const Op = up(O, 8);
-  const s = C * Op, t = C * O;
+export function wino_filter_grad_f32(dU: usize, C: i32, O: i32, m: i32, ws: usize, dw: usize): void {
+  const Op = up(O, 8), side = m + 2, s = C * Op, t = C * O;
+  const r = ws; // Gᵀ dU: 3 × side (row stride side)
   for (let c = 0; c < C; c++) {
     for (let o = 0; o < O; o++) {
-      const b = c * Op + o;
-      // Gᵀ rows: (1, ½, ½, 0), (0, ½, −½, 0), (0, ½, ½, 1); first along p (rows of dU), then q.
-      let r00: f32 = 0, r01: f32 = 0, r02: f32 = 0, r03: f32 = 0;
-      let r10: f32 = 0, r11: f32 = 0, r12: f32 = 0, r13: f32 = 0;
-      let r20: f32 = 0, r21: f32 = 0, r22: f32 = 0, r23: f32 = 0;
-      for (let q = 0; q < 4; q++) {
-        const u0 = ldf(dU, q * s + b), u1 = ldf(dU, (4 + q) * s + b), u2 = ldf(dU, (8 + q) * s + b), u3 = ldf(dU, (12 + q) * s + b);
-        const v0 = u0 + <f32>0.5 * (u1 + u2), v1 = <f32>0.5 * (u1 - u2), v2 = <f32>0.5 * (u1 + u2) + u3;
-        if (q == 0) { r00 = v0; r10 = v1; r20 = v2; } else if (q == 1) { r01 = v0; r11 = v1; r21 = v2; }
-        else if (q == 2) { r02 = v0; r12 = v1; r22 = v2; } else { r03 = v0; r13 = v1; r23 = v2; }
-      }
-      const w0 = c * O + o;
-      stf(dw, w0, r00 + <f32>0.5 * (r01 + r02)); stf(dw, t + w0, <f32>0.5 * (r01 - r02)); stf(dw, 2 * t + w0, <f32>0.5 * (r01 + r02) + r03);
-      stf(dw, 3 * t + w0, r10 + <f32>0.5 * (r11 + r12)); stf(dw, 4 * t + w0, <f32>0.5 * (r11 - r12)); stf(dw, 5 * t + w0, <f32>0.5 * (r11 + r12) + r13);
-      stf(dw, 6 * t + w0, r20 + <f32>0.5 * (r21 + r22)); stf(dw, 7 * t + w0, <f32>0.5 * (r21 - r22)); stf(dw, 8 * t + w0, <f32>0.5 * (r21 + r22) + r23);
+      const u = dU + (<usize>(c * Op + o) << 2);
+      // Gᵀ along p for each column q, then each of the 3 rows times G along q.
+      for (let q = 0; q < side; q++) gtRow(m, u + (<usize>(q * s) << 2), side * s, r + (<usize>q << 2), side);
+      const w0 = dw + (<usize>(c * O + o) << 2);
+      for (let kh = 0; kh < 3; kh++) gtRow(m, r + (<usize>(kh * side) << 2), 1, w0 + (<usize>(3 * kh * t) << 2), t);
     }
   }
 }

@@ -20,14 +20,18 @@ interface K {
   bias_add_f32(x: number, rows: number, cols: number, bias: number, y: number): void;
   colsum_f32(x: number, rows: number, cols: number, accumulate: number, y: number): void;
   fill_f32(n: number, value: number, y: number): void;
-  wino_workspace_f32(C: number, O: number, pass: number): number;
-  wino_fwd_f32(x: number, N: number, H: number, W: number, C: number, w: number, flip: number, O: number,
-    padTop: number, padLeft: number, OH: number, OW: number, ws: number, y: number): void;
-  wino_bwd_filter_f32(x: number, N: number, H: number, W: number, C: number, dy: number, O: number,
-    padTop: number, padLeft: number, OH: number, OW: number, c0: number, c1: number, o0: number, o1: number, ws: number, dU: number): void;
-  wino_filter_grad_f32(dU: number, C: number, O: number, dw: number): void;
 }
-const k = () => kernels<K>();
+
+/** The Winograd kernels (assembly/kernels/winograd.ts), as the bench calls them too. */
+export interface WinogradKernels {
+  wino_workspace_f32(C: number, O: number, pass: number, m: number): number;
+  wino_fwd_f32(x: number, N: number, H: number, W: number, C: number, w: number, flip: number, O: number,
+    padTop: number, padLeft: number, OH: number, OW: number, m: number, ws: number, y: number): void;
+  wino_bwd_filter_f32(x: number, N: number, H: number, W: number, C: number, dy: number, O: number,
+    padTop: number, padLeft: number, OH: number, OW: number, c0: number, c1: number, o0: number, o1: number, m: number, ws: number, dU: number): void;
+  wino_filter_grad_f32(dU: number, C: number, O: number, m: number, ws: number, dw: number): void;
+}
+const k = () => kernels<K & WinogradKernels>();
 
 const CONV2D = 'conv2d';
 
@@ -215,22 +219,27 @@ function splitBwdFilter(g: Conv2dGeometry, x: number, dy: number, dw: number): b
 }
 
 // ---------------------------------------------------------------------------------------------
-// Winograd F(2×2, 3×3) (assembly/kernels/winograd.ts) for 3×3 filters with stride 1: 4/9 of the
-// multiplications of the implicit GEMM, at the price of transforms that only add. Chosen by
-// 'auto' where it was measured faster (bench/conv2d.ts: the network's layers 2 and 3, forward and
-// both backwards); results agree with the implicit GEMM to f32 rounding, not bitwise.
+// Winograd F(m×m, 3×3) (assembly/kernels/winograd.ts) for 3×3 filters with stride 1: m = 2 does
+// 4/9 of the implicit GEMM's multiplications, m = 4 a quarter, at the price of transforms that
+// mostly add. 'auto' takes it where it was measured faster (bench/conv2d.ts: the network's layers
+// 2 and 3, forward and both backwards); results agree with the implicit GEMM to f32 rounding (m = 2
+// about 1e-7 of the output's scale, m = 4 a few 1e-6), not bitwise.
 
-/** How conv2d computes: 'auto' (Winograd where it pays, else implicit GEMM), or one of the two. */
-export type Conv2dAlgorithm = 'auto' | 'gemm' | 'winograd';
+/**
+ * How conv2d computes: 'auto' (Winograd where it pays, else the implicit GEMM), 'gemm',
+ * 'winograd2' (F(2×2, 3×3)) or 'winograd4' (F(4×4, 3×3)).
+ */
+export type Conv2dAlgorithm = 'auto' | 'gemm' | 'winograd2' | 'winograd4';
+const ALGORITHMS: readonly Conv2dAlgorithm[] = ['auto', 'gemm', 'winograd2', 'winograd4'];
 let algorithm: Conv2dAlgorithm = 'auto';
 
 /**
- * Chooses conv2d's algorithm for every later call (returns the previous choice). 'winograd' is
- * used only where it applies (3×3 filter, stride 1, channels a multiple of 4, padding ≤ 2 at the
- * top and left); elsewhere the implicit GEMM runs whatever the choice.
+ * Chooses conv2d's algorithm for every later call (returns the previous choice). The Winograd
+ * choices are used only where they apply (3×3 filter, stride 1, the pass's input channels a
+ * multiple of 4, padding ≤ 2 at the top and left); elsewhere the implicit GEMM runs.
  */
 export function setConv2dAlgorithm(a: Conv2dAlgorithm): Conv2dAlgorithm {
-  if (a !== 'auto' && a !== 'gemm' && a !== 'winograd') throw rangeError('setConv2dAlgorithm', `'auto', 'gemm' or 'winograd'`, describe(a));
+  if (!ALGORITHMS.includes(a)) throw rangeError('setConv2dAlgorithm', `one of ${ALGORITHMS.map((n) => `'${n}'`).join(', ')}`, describe(a));
   const prev = algorithm;
   algorithm = a;
   return prev;
@@ -238,41 +247,46 @@ export function setConv2dAlgorithm(a: Conv2dAlgorithm): Conv2dAlgorithm {
 
 /** Smallest channel counts (in and out) for which 'auto' takes Winograd. */
 const WINO_MIN_CHANNELS = 16;
+/** Smallest output side for which 'auto' takes the 4×4 tile (below it, 2×2 tiles waste less at the edges). */
+const WINO4_MIN_SIDE = 8;
 
 /**
- * Whether a pass takes Winograd. cin: the channels the pass's transform reads (forward and
- * backward-filter: C; backward-input: O), cout: the other side.
+ * The Winograd tile m (2 or 4) for a pass, 0 for the implicit GEMM. cin: the channels the pass's
+ * transform reads (forward and backward-filter: C; backward-input: O), cout: the other side.
  */
-function useWinograd(g: Conv2dGeometry, cin: number, cout: number): boolean {
-  if (algorithm === 'gemm') return false;
-  if (g.KH !== 3 || g.KW !== 3 || g.strideH !== 1 || g.strideW !== 1 || cin % 4 !== 0 || g.padTop > 2 || g.padLeft > 2) return false;
-  return algorithm === 'winograd' || (cin >= WINO_MIN_CHANNELS && cout >= WINO_MIN_CHANNELS);
+function winogradTile(g: Conv2dGeometry, cin: number, cout: number): number {
+  if (algorithm === 'gemm') return 0;
+  if (g.KH !== 3 || g.KW !== 3 || g.strideH !== 1 || g.strideW !== 1 || cin % 4 !== 0 || g.padTop > 2 || g.padLeft > 2) return 0;
+  if (algorithm === 'winograd2') return 2;
+  if (algorithm === 'winograd4') return 4;
+  if (cin < WINO_MIN_CHANNELS || cout < WINO_MIN_CHANNELS) return 0;
+  return Math.min(g.OH, g.OW) >= WINO4_MIN_SIDE ? 4 : 2;
 }
 
-/** Tiles of a Winograd part (2×2 output pixels each) for the split rule. */
-function winoMacs(g: Conv2dGeometry): number { return macs(g) * 4 / 9; }
+/** Multiplications of a Winograd pass with tile m, for the split rule. */
+function winoMacs(g: Conv2dGeometry, m: number): number { return macs(g) * ((m + 2) / (3 * m)) ** 2; }
 
 /**
  * Winograd forward (pass 0: x → y with w) or backward-input (pass 1: dy → dx with w flipped and
  * transposed), split by images.
  */
-function winoForward(g: Conv2dGeometry, pass: Pass, src: number, w: number, dst: number): void {
+function winoForward(g: Conv2dGeometry, m: number, pass: Pass, src: number, w: number, dst: number): void {
   const fwd = pass === Pass.Forward;
   // The pass as a forward correlation: input [N, IH, IW, IC] → output [N, RH, RW, RC].
   const IH = fwd ? g.H : g.OH, IW = fwd ? g.W : g.OW, IC = fwd ? g.C : g.O;
   const RH = fwd ? g.OH : g.H, RW = fwd ? g.OW : g.W, RC = fwd ? g.O : g.C;
   const pt = fwd ? g.padTop : 2 - g.padTop, pl = fwd ? g.padLeft : 2 - g.padLeft;
-  const size = k().wino_workspace_f32(IC, RC, 0);
-  const parts = Math.min(partsFor(winoMacs(g), CONV_MIN_PART, 4), g.N);
+  const size = k().wino_workspace_f32(IC, RC, 0, m);
+  const parts = Math.min(partsFor(winoMacs(g, m), CONV_MIN_PART, 4), g.N);
   if (parts <= 1) {
-    k().wino_fwd_f32(src, g.N, IH, IW, IC, w, fwd ? 0 : 1, RC, pt, pl, RH, RW, scratch(size), dst);
+    k().wino_fwd_f32(src, g.N, IH, IW, IC, w, fwd ? 0 : 1, RC, pt, pl, RH, RW, m, scratch(size), dst);
     return;
   }
   const bounds = splitRange(g.N, parts);
   const jobs: number[][] = [];
   for (let i = 0; i + 1 < bounds.length; i++) {
     const n0 = bounds[i], n = bounds[i + 1] - n0;
-    jobs.push([src + 4 * n0 * IH * IW * IC, n, IH, IW, IC, w, fwd ? 0 : 1, RC, pt, pl, RH, RW, partScratch(CONV2D, i, size), dst + 4 * n0 * RH * RW * RC]);
+    jobs.push([src + 4 * n0 * IH * IW * IC, n, IH, IW, IC, w, fwd ? 0 : 1, RC, pt, pl, RH, RW, m, partScratch(CONV2D, i, size), dst + 4 * n0 * RH * RW * RC]);
   }
   runParts('wino_fwd_f32', jobs);
 }
@@ -282,19 +296,20 @@ function winoForward(g: Conv2dGeometry, pass: Pass, src: number, w: number, dst:
  * input channels (4 at a time): each part transforms only its side's channels, so what the parts
  * repeat is the other side's transform.
  */
-function winoBwdFilter(g: Conv2dGeometry, x: number, dy: number, dw: number): void {
+function winoBwdFilter(g: Conv2dGeometry, m: number, x: number, dy: number, dw: number): void {
   const Op = Math.ceil(g.O / 8) * 8;
-  const dU = winoGradScratch(16 * g.C * Op);
-  const size = k().wino_workspace_f32(g.C, g.O, 2);
+  const dU = winoGradScratch((m + 2) ** 2 * g.C * Op + 64);
+  const size = k().wino_workspace_f32(g.C, g.O, 2, m);
   const byO = Op >= g.C;
-  const bounds = splitRange(byO ? Op : g.C, partsFor(winoMacs(g), CONV_MIN_PART), byO ? 8 : 4);
+  const bounds = splitRange(byO ? Op : g.C, partsFor(winoMacs(g, m), CONV_MIN_PART), byO ? 8 : 4);
   const jobs: number[][] = [];
   for (let i = 0; i + 1 < bounds.length; i++) {
     const [c0, c1, o0, o1] = byO ? [0, g.C, bounds[i], bounds[i + 1]] : [bounds[i], bounds[i + 1], 0, Op];
-    jobs.push([x, g.N, g.H, g.W, g.C, dy, g.O, g.padTop, g.padLeft, g.OH, g.OW, c0, c1, o0, o1, bounds.length <= 2 ? scratch(size) : partScratch(CONV2D, i, size), dU]);
+    jobs.push([x, g.N, g.H, g.W, g.C, dy, g.O, g.padTop, g.padLeft, g.OH, g.OW, c0, c1, o0, o1, m, bounds.length <= 2 ? scratch(size) : partScratch(CONV2D, i, size), dU]);
   }
   runParts('wino_bwd_filter_f32', jobs);
-  k().wino_filter_grad_f32(dU, g.C, g.O, dw);
+  const du = (m + 2) ** 2 * g.C * Op; // the 64 floats after dU: scratch of the last transform
+  k().wino_filter_grad_f32(dU, g.C, g.O, m, dU + 4 * du, dw);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -306,7 +321,8 @@ const conv2dOp = defineOp<Attrs>({
   forward({ inputs: [x, w, b], attrs: { g, bias } }) {
     const y = new Tensor([g.N, g.OH, g.OW, g.O]);
     if (y.size === 0) return y;
-    if (useWinograd(g, g.C, g.O)) winoForward(g, Pass.Forward, x.ptr, w.ptr, y.ptr);
+    const m = winogradTile(g, g.C, g.O);
+    if (m > 0) winoForward(g, m, Pass.Forward, x.ptr, w.ptr, y.ptr);
     else if (!splitByImages(g, Pass.Forward, x.ptr, w.ptr, y.ptr)) {
       const [gp, ws] = prepare(g, Pass.Forward);
       k().conv2d_fwd_f32(x.ptr, w.ptr, gp, ws, y.ptr);
@@ -319,7 +335,8 @@ const conv2dOp = defineOp<Attrs>({
     const M = g.N * g.OH * g.OW;
     if (needsInputGrad[0]) {
       dx = new Tensor(x.shape);
-      if (dx.size > 0 && useWinograd(g, g.O, g.C)) winoForward(g, Pass.BackwardInput, dy.ptr, w.ptr, dx.ptr);
+      const m = winogradTile(g, g.O, g.C);
+      if (dx.size > 0 && m > 0) winoForward(g, m, Pass.BackwardInput, dy.ptr, w.ptr, dx.ptr);
       else if (dx.size > 0 && !splitByImages(g, Pass.BackwardInput, dy.ptr, w.ptr, dx.ptr)) {
         const [gp, ws] = prepare(g, Pass.BackwardInput);
         k().conv2d_bwd_input_f32(dy.ptr, w.ptr, gp, ws, dx.ptr);
@@ -328,7 +345,7 @@ const conv2dOp = defineOp<Attrs>({
     if (needsInputGrad[1]) {
       dw = new Tensor(w.shape);
       if (M === 0) k().fill_f32(dw.size, 0, dw.ptr);
-      else if (useWinograd(g, g.C, g.O)) winoBwdFilter(g, x.ptr, dy.ptr, dw.ptr);
+      else if (winogradTile(g, g.C, g.O) > 0) winoBwdFilter(g, winogradTile(g, g.C, g.O), x.ptr, dy.ptr, dw.ptr);
       else if (!splitBwdFilter(g, x.ptr, dy.ptr, dw.ptr)) {
         const [gp, ws] = prepare(g, Pass.BackwardFilter);
         k().conv2d_bwd_filter_f32(x.ptr, dy.ptr, gp, ws, dw.ptr);

@@ -126,8 +126,8 @@ test('kernels x=[1,37,35,9] w=[5,5,9,29] s=2 pad=same (every block boundary, pha
 test('kernels x=[3,33,31,1] w=[3,3,1,32] s=1 pad=same (one input channel)', () => checkKernels([3, 33, 31, 1], [3, 3, 1, 32], { padding: 'same' }, 3));
 
 // ---------------------------------------------------------------------------------------------
-// Winograd F(2×2, 3×3) (3×3 filters, stride 1, channels a multiple of 4) and the implicit GEMM on
-// the same shapes, each forced: tile edges (odd output sizes), blocks of 64 tiles across images,
+// Winograd F(2×2, 3×3) and F(4×4, 3×3) (3×3 filters, stride 1, channels a multiple of 4) and the
+// implicit GEMM on the same shapes, each forced: tile edges (odd output sizes), blocks of 64 tiles across images,
 // channel tails of the 8-column panels (O % 8, O % 4), padding on one side only, 1×1 images, and
 // backward-input falling back to the GEMM when O % 4 ≠ 0.
 
@@ -147,13 +147,13 @@ const winoCases: Array<[number[], number[], Conv2dOptions]> = [
   [[1, 3, 3, 16], [3, 3, 16, 9], { padding: 'valid' }],
   [[1, 6, 5, 20], [3, 3, 20, 36], { padding: 1 }],
 ];
-for (const algorithm of ['winograd', 'gemm'] as const) {
+for (const algorithm of ['winograd2', 'winograd4', 'gemm'] as const) {
   for (const [xs, ws, opts] of winoCases) {
     test(`${algorithm}: kernels x=[${xs}] w=[${ws}] ${fmtOpts(opts)}`, () => withAlgorithm(algorithm, () => checkKernels(xs, ws, opts, xs[3] * 7 + ws[3])));
   }
 }
 
-test('winograd agrees with the implicit GEMM at the network\'s layer-3 shape (batch 4)', () => {
+for (const [algorithm, bound] of [['winograd2', 2e-6], ['winograd4', 2e-5]] as const) test(`${algorithm} agrees with the implicit GEMM at the network's layer-3 shape (batch 4)`, () => {
   const rng = new Rng(9);
   const xs = [4, 16, 16, 64], ws = [3, 3, 64, 128];
   const xv = normals(rng, 4 * 16 * 16 * 64), wv = normals(rng, 9 * 64 * 128).map((v) => v * 0.05), dyv = normals(rng, 4 * 16 * 16 * 128);
@@ -165,7 +165,7 @@ test('winograd agrees with the implicit GEMM at the network\'s layer-3 shape (ba
     x.grad?.dispose(); w.grad?.dispose();
     return out;
   }));
-  const [gy, gdx, gdw] = run('gemm'), [wy, wdx, wdw] = run('winograd');
+  const [gy, gdx, gdw] = run('gemm'), [wy, wdx, wdw] = run(algorithm);
   // Relative to each output's scale: f32 rounding of a 576- (forward, dx) or 1,024-term (dW) sum.
   const rel = (a: Float32Array, b: Float32Array) => {
     let m = 0, s = 0;
@@ -174,13 +174,13 @@ test('winograd agrees with the implicit GEMM at the network\'s layer-3 shape (ba
   };
   for (const [name, a, b] of [['y', wy, gy], ['dx', wdx, gdx], ['dw', wdw, gdw]] as const) {
     const r = rel(a, b);
-    assert.ok(r < 2e-6, `${name}: max |winograd − gemm| / max |gemm| = ${r}`);
+    assert.ok(r < bound, `${name}: max |winograd − gemm| / max |gemm| = ${r}`);
     assert.ok(r > 0, `${name}: bit-identical, so Winograd did not run`);
   }
 });
 
 test('setConv2dAlgorithm refuses an unknown name and returns the previous choice', () => {
-  assert.throws(() => setConv2dAlgorithm('fft' as Conv2dAlgorithm), /setConv2dAlgorithm: expected 'auto', 'gemm' or 'winograd'/);
+  assert.throws(() => setConv2dAlgorithm('fft' as Conv2dAlgorithm), /setConv2dAlgorithm: expected one of 'auto', 'gemm', 'winograd2', 'winograd4', got "fft"/);
   assert.is(setConv2dAlgorithm('gemm'), 'auto');
   assert.is(setConv2dAlgorithm('auto'), 'gemm');
 });
@@ -195,7 +195,7 @@ const gradCases: Array<[number[], number[], Conv2dOptions]> = [
   [[1, 5, 5, 1], [5, 5, 1, 3], { padding: 'valid' }],
 ];
 const winoGrad: [number[], number[], Conv2dOptions] = [[2, 5, 5, 4], [3, 3, 4, 4], { padding: 'same' }];
-for (const [xs, ws, opts, algorithm] of [...gradCases.map((c) => [...c, 'auto'] as const), [...winoGrad, 'winograd'] as const]) {
+for (const [xs, ws, opts, algorithm] of [...gradCases.map((c) => [...c, 'auto'] as const), [...winoGrad, 'winograd2'] as const, [...winoGrad, 'winograd4'] as const]) {
   test(`gradcheck x=[${xs}] w=[${ws}] b=[${ws[3]}] ${fmtOpts(opts)}${algorithm === 'auto' ? '' : ` (${algorithm})`}`, () => withAlgorithm(algorithm, () => {
     const g = conv2dGeometry(xs, ws, opts);
     gradcheck({
