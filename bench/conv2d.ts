@@ -116,14 +116,24 @@ function jsBackwardFilter(x: Float32Array, dy: Float32Array, g: Conv2dGeometry, 
  * Allocates its scratch once, outside the timed call.
  */
 function winograd(k: K, g: Conv2dGeometry, m: number, pass: Pass, p: { x: number; w: number; y: number; dy: number; dx: number; dw: number }): () => void {
-  const Op = Math.ceil(g.O / 8) * 8;
-  const ws = new Storage(Math.max(k.wino_workspace_f32(g.C, g.O, 0, m), k.wino_workspace_f32(g.O, g.C, 0, m), k.wino_workspace_f32(g.C, g.O, 2, m)));
-  const dU = new Storage((m + 2) ** 2 * g.C * Op + 64);
-  if (pass === 'forward') return () => k.wino_fwd_f32(p.x, g.N, g.H, g.W, g.C, p.w, 0, g.O, g.padTop, g.padLeft, g.OH, g.OW, m, ws.ptr, p.y);
-  if (pass === 'backward-input') return () => k.wino_fwd_f32(p.dy, g.N, g.OH, g.OW, g.O, p.w, 1, g.C, 2 - g.padTop, 2 - g.padLeft, g.H, g.W, m, ws.ptr, p.dx);
+  const up8 = (n: number) => Math.ceil(n / 8) * 8, len = (m + 2) ** 2 * Math.max(g.C * up8(g.O), g.O * up8(g.C));
+  const ws = new Storage(Math.max(k.wino_workspace_f32(g.C, g.O, m), k.wino_workspace_f32(g.O, g.C, m)));
+  const u = new Storage(len + 80);
+  if (pass === 'forward') {
+    return () => {
+      k.wino_filter_f32(p.w, g.C, g.O, 0, m, u.ptr + 4 * len, u.ptr);
+      k.wino_fwd_f32(p.x, g.N, g.H, g.W, g.C, u.ptr, g.O, g.padTop, g.padLeft, g.OH, g.OW, m, ws.ptr, p.y);
+    };
+  }
+  if (pass === 'backward-input') {
+    return () => {
+      k.wino_filter_f32(p.w, g.O, g.C, 1, m, u.ptr + 4 * len, u.ptr);
+      k.wino_fwd_f32(p.dy, g.N, g.OH, g.OW, g.O, u.ptr, g.C, 2 - g.padTop, 2 - g.padLeft, g.H, g.W, m, ws.ptr, p.dx);
+    };
+  }
   return () => {
-    k.wino_bwd_filter_f32(p.x, g.N, g.H, g.W, g.C, p.dy, g.O, g.padTop, g.padLeft, g.OH, g.OW, 0, g.C, 0, Op, m, ws.ptr, dU.ptr);
-    k.wino_filter_grad_f32(dU.ptr, g.C, g.O, m, dU.ptr + 4 * (m + 2) ** 2 * g.C * Op, p.dw);
+    k.wino_bwd_filter_f32(p.x, g.N, g.H, g.W, g.C, p.dy, g.O, g.padTop, g.padLeft, g.OH, g.OW, 0, g.C, 0, Math.ceil(g.O / 8) * 8, m, ws.ptr, u.ptr);
+    k.wino_filter_grad_f32(u.ptr, g.C, g.O, m, u.ptr + 4 * len, p.dw);
   };
 }
 

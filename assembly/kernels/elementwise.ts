@@ -133,9 +133,9 @@ export function colsum_f32(x: usize, rows: i32, cols: i32, accumulate: i32, y: u
 /**
  * colsum_part_f32(x, rows, cols, c0, c1, accumulate, y): colsum_f32 for the columns c0 .. c1 only
  * (y[c0 .. c1) written, the rest untouched), each column summed in the same order, so column
- * ranges split over threads give the bits of one call. Blocks of up to 32 columns (8 f32x4
- * accumulators) walk the rows once, reading each row's block contiguously; the last (c1 − c0) % 4
- * columns are summed one by one. y must not overlap x.
+ * ranges split over threads give the bits of one call. Blocks of 32 columns (8 f32x4
+ * accumulators), then 16 (4), then 4 walk the rows once each, reading each row's block
+ * contiguously; the last (c1 − c0) % 4 columns are summed one by one. y must not overlap x.
  */
 export function colsum_part_f32(x: usize, rows: i32, cols: i32, c0: i32, c1: i32, accumulate: i32, y: usize): void {
   const row = <usize>cols << 2;
@@ -157,6 +157,18 @@ export function colsum_part_f32(x: usize, rows: i32, cols: i32, c0: i32, c1: i32
     }
     v128.store(yj, s0); v128.store(yj, s1, 16); v128.store(yj, s2, 32); v128.store(yj, s3, 48);
     v128.store(yj, s4, 64); v128.store(yj, s5, 80); v128.store(yj, s6, 96); v128.store(yj, s7, 112);
+  }
+  for (; j + 16 <= c1; j += 16) {
+    const yj = y + (<usize>j << 2);
+    let s0 = f32x4.splat(0), s1 = s0, s2 = s0, s3 = s0;
+    if (accumulate) { s0 = v128.load(yj); s1 = v128.load(yj, 16); s2 = v128.load(yj, 32); s3 = v128.load(yj, 48); }
+    let p = x + (<usize>j << 2);
+    for (let i = 0; i < rows; i++) {
+      s0 = f32x4.add(s0, v128.load(p)); s1 = f32x4.add(s1, v128.load(p, 16));
+      s2 = f32x4.add(s2, v128.load(p, 32)); s3 = f32x4.add(s3, v128.load(p, 48));
+      p += row;
+    }
+    v128.store(yj, s0); v128.store(yj, s1, 16); v128.store(yj, s2, 32); v128.store(yj, s3, 48);
   }
   for (; j + 4 <= c1; j += 4) {
     let s = accumulate ? ldv(y, j) : f32x4.splat(0);

@@ -66,14 +66,14 @@ function wino_kernel_4x8(kc: i32, a: usize, rs: usize, ks: usize, pb: usize, c: 
 }
 
 /**
- * wino_workspace_f32(C, O, pass, m): f32 elements of scratch the kernels need for F(m×m, 3×3)
- * (pass 0: forward and backward-input with C input and O output channels; pass 2:
- * backward-filter), every region on a 64-byte boundary when the workspace is.
+ * wino_workspace_f32(C, O, m): f32 elements of scratch one call of wino_fwd_f32 or
+ * wino_bwd_filter_f32 needs for F(m×m, 3×3) with C input and O output channels (the channels of
+ * the correlation the call computes), every region on a 64-byte boundary when the workspace is.
  */
-export function wino_workspace_f32(C: i32, O: i32, pass: i32, m: i32): i32 {
+export function wino_workspace_f32(C: i32, O: i32, m: i32): i32 {
   const Op = up(O, 8), np = pointsOf(m), tb = tilesPerBlock(m);
   const common = span(np * tb * C) + span(C) + span(np) + span(SCRATCH);
-  return pass == 2 ? common + span(np * tb * Op) : common + span(np * C * Op) + span(np * tb * Op);
+  return common + span(np * tb * Op);
 }
 
 /** Regions of the workspace (byte pointers), in order: V, the zero row, P, the transform scratch S. */
@@ -376,21 +376,19 @@ function gradTile(m: i32, dy: usize, t: i32, TH: i32, TW: i32, OH: i32, OW: i32,
 }
 
 /**
- * wino_fwd_f32(x, N, H, W, C, w, flip, O, padTop, padLeft, OH, OW, m, ws, y):
- * y [N, OH, OW, O] = the stride-1 correlation of x [N, H, W, C] with the 3×3 filter given by
- * (w, flip) (see wino_filter_f32), x padded by padTop rows and padLeft columns of zeros at the
- * start (and as many as OH, OW need at the end), by F(m×m, 3×3), m = 2 or 4.
- * ws: wino_workspace_f32(C, O, 0, m) floats. Requires C % 4 = 0, 0 ≤ padTop, padLeft. y must not
- * overlap x, w or ws. The bias is not added.
+ * wino_fwd_f32(x, N, H, W, C, U, O, padTop, padLeft, OH, OW, m, ws, y):
+ * y [N, OH, OW, O] = the stride-1 correlation of x [N, H, W, C] with the 3×3 filter transformed
+ * into U by wino_filter_f32 (same m, C, O), x padded by padTop rows and padLeft columns of zeros
+ * at the start (and as many as OH, OW need at the end), by F(m×m, 3×3), m = 2 or 4.
+ * ws: wino_workspace_f32(C, O, m) floats. Requires C % 4 = 0, 0 ≤ padTop, padLeft. y must not
+ * overlap x, U or ws. The bias is not added.
  */
-export function wino_fwd_f32(x: usize, N: i32, H: i32, W: i32, C: i32, w: usize, flip: i32, O: i32,
+export function wino_fwd_f32(x: usize, N: i32, H: i32, W: i32, C: i32, U: usize, O: i32,
   padTop: i32, padLeft: i32, OH: i32, OW: i32, m: i32, ws: usize, y: usize): void {
   const Op = up(O, 8), og = Op >> 3, np = pointsOf(m), tb = tilesPerBlock(m);
   const V = ws, z = regionZ(ws, np, tb, C), P = regionP(z, C), S = regionS(P, np);
-  const U = regionRest(S);
-  const M = U + (<usize>span(np * C * Op) << 2);
+  const M = regionRest(S);
   memory.fill(z, 0, <usize>C << 2);
-  wino_filter_f32(w, C, O, flip, m, S, U);
   const TH = (OH + m - 1) / m, TW = (OW + m - 1) / m;
   const total = N * TH * TW;
   const vPlane: usize = <usize>(tb * C) << 2, mPlane: usize = <usize>(tb * Op) << 2;
@@ -419,7 +417,7 @@ export function wino_fwd_f32(x: usize, N: i32, H: i32, W: i32, C: i32, w: usize,
  * (overwritten; the rest of dU untouched), where V is the input transform of x (as in wino_fwd_f32)
  * and dM = A dY Aᵀ of the tile's m×m block of dy [N, OH, OW, O] (zeros past the edges). A part only
  * transforms the channels it needs. wino_filter_grad_f32 turns dU into dW. ws:
- * wino_workspace_f32(C, O, 2, m) floats. Tiles are summed in increasing order, so the result does
+ * wino_workspace_f32(C, O, m) floats. Tiles are summed in increasing order, so the result does
  * not depend on the split.
  */
 export function wino_bwd_filter_f32(x: usize, N: i32, H: i32, W: i32, C: i32, dy: usize, O: i32,

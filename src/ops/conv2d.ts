@@ -24,8 +24,9 @@ interface K {
 
 /** The Winograd kernels (assembly/kernels/winograd.ts), as the bench calls them too. */
 export interface WinogradKernels {
-  wino_workspace_f32(C: number, O: number, pass: number, m: number): number;
-  wino_fwd_f32(x: number, N: number, H: number, W: number, C: number, w: number, flip: number, O: number,
+  wino_workspace_f32(C: number, O: number, m: number): number;
+  wino_filter_f32(w: number, C: number, O: number, flip: number, m: number, ws: number, U: number): void;
+  wino_fwd_f32(x: number, N: number, H: number, W: number, C: number, U: number, O: number,
     padTop: number, padLeft: number, OH: number, OW: number, m: number, ws: number, y: number): void;
   wino_bwd_filter_f32(x: number, N: number, H: number, W: number, C: number, dy: number, O: number,
     padTop: number, padLeft: number, OH: number, OW: number, c0: number, c1: number, o0: number, o1: number, m: number, ws: number, dU: number): void;
@@ -150,7 +151,10 @@ function scratch(n: number): number {
   return workspace.ptr;
 }
 
-/** The transform-domain filter gradient of the Winograd backward-filter: at least n f32 elements. */
+/**
+ * The Winograd filter in the transform domain (forward, backward-input) or its gradient
+ * (backward-filter), plus 80 floats of scratch after it: at least n f32 elements.
+ */
 function winoGradScratch(n: number): number {
   if (winoGrad === null || winoGrad.length < n) {
     winoGrad?.dispose();
@@ -276,17 +280,21 @@ function winoForward(g: Conv2dGeometry, m: number, pass: Pass, src: number, w: n
   const IH = fwd ? g.H : g.OH, IW = fwd ? g.W : g.OW, IC = fwd ? g.C : g.O;
   const RH = fwd ? g.OH : g.H, RW = fwd ? g.OW : g.W, RC = fwd ? g.O : g.C;
   const pt = fwd ? g.padTop : 2 - g.padTop, pl = fwd ? g.padLeft : 2 - g.padLeft;
-  const size = k().wino_workspace_f32(IC, RC, 0, m);
+  const size = k().wino_workspace_f32(IC, RC, m);
+  // The filter is transformed once, before the parts.
+  const uLen = (m + 2) ** 2 * IC * Math.ceil(RC / 8) * 8;
+  const U = winoGradScratch(uLen + 80);
+  k().wino_filter_f32(w, IC, RC, fwd ? 0 : 1, m, U + 4 * uLen, U);
   const parts = Math.min(partsFor(winoMacs(g, m), CONV_MIN_PART, 4), g.N);
   if (parts <= 1) {
-    k().wino_fwd_f32(src, g.N, IH, IW, IC, w, fwd ? 0 : 1, RC, pt, pl, RH, RW, m, scratch(size), dst);
+    k().wino_fwd_f32(src, g.N, IH, IW, IC, U, RC, pt, pl, RH, RW, m, scratch(size), dst);
     return;
   }
   const bounds = splitRange(g.N, parts);
   const jobs: number[][] = [];
   for (let i = 0; i + 1 < bounds.length; i++) {
     const n0 = bounds[i], n = bounds[i + 1] - n0;
-    jobs.push([src + 4 * n0 * IH * IW * IC, n, IH, IW, IC, w, fwd ? 0 : 1, RC, pt, pl, RH, RW, m, partScratch(CONV2D, i, size), dst + 4 * n0 * RH * RW * RC]);
+    jobs.push([src + 4 * n0 * IH * IW * IC, n, IH, IW, IC, U, RC, pt, pl, RH, RW, m, partScratch(CONV2D, i, size), dst + 4 * n0 * RH * RW * RC]);
   }
   runParts('wino_fwd_f32', jobs);
 }
@@ -298,8 +306,9 @@ function winoForward(g: Conv2dGeometry, m: number, pass: Pass, src: number, w: n
  */
 function winoBwdFilter(g: Conv2dGeometry, m: number, x: number, dy: number, dw: number): void {
   const Op = Math.ceil(g.O / 8) * 8;
-  const dU = winoGradScratch((m + 2) ** 2 * g.C * Op + 64);
-  const size = k().wino_workspace_f32(g.C, g.O, 2, m);
+  const du = (m + 2) ** 2 * g.C * Op;
+  const dU = winoGradScratch(du + 80);
+  const size = k().wino_workspace_f32(g.C, g.O, m);
   const byO = Op >= g.C;
   const bounds = splitRange(byO ? Op : g.C, partsFor(winoMacs(g, m), CONV_MIN_PART), byO ? 8 : 4);
   const jobs: number[][] = [];
@@ -308,7 +317,6 @@ function winoBwdFilter(g: Conv2dGeometry, m: number, x: number, dy: number, dw: 
     jobs.push([x, g.N, g.H, g.W, g.C, dy, g.O, g.padTop, g.padLeft, g.OH, g.OW, c0, c1, o0, o1, m, bounds.length <= 2 ? scratch(size) : partScratch(CONV2D, i, size), dU]);
   }
   runParts('wino_bwd_filter_f32', jobs);
-  const du = (m + 2) ** 2 * g.C * Op; // the 64 floats after dU: scratch of the last transform
   k().wino_filter_grad_f32(dU, g.C, g.O, m, dU + 4 * du, dw);
 }
 
