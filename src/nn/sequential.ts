@@ -83,11 +83,17 @@ export class ConvBlock extends Module {
     this.maxPool = this.pool > 0 ? this.addModule('pool', new MaxPool2d({ size: this.pool })) : null;
   }
 
+  /**
+   * conv → (batch norm) → ReLU → max-pool, computed as conv → (batch norm) → max-pool → ReLU: the
+   * same values (the max of ReLUs is the ReLU of the max) and the same gradients (both send a
+   * window's gradient to its first largest input, and nowhere when that input is ≤ 0), with the
+   * ReLU on a quarter of the elements.
+   */
   forward(x: Tensor): Tensor {
     let h = this.conv.forward(x);
     if (this.bn) h = this.bn.forward(h);
-    h = this.relu.forward(h);
-    return this.maxPool ? this.maxPool.forward(h) : h;
+    if (this.maxPool) h = this.maxPool.forward(h);
+    return this.relu.forward(h);
   }
 
   /** Output [H, W, C] of one sample for an input [H, W, inChannels]. */

@@ -19,6 +19,7 @@ import {
 } from '../../src/nn/index.js';
 
 const bits = (t: Tensor) => Array.from(new Uint32Array(t.toFloat32Array().buffer));
+const gradOf = (t: Tensor) => t.grad as Tensor;
 const x4 = (shape: Shape, seed = 1) => randn(shape, new Rng(seed));
 
 test('Conv2d forward = conv2d(x, w, b) with its stride and padding, bit for bit', () => tidy(() => {
@@ -79,6 +80,28 @@ test('parameter-free layers = their ops, bit for bit', () => tidy(() => {
   assert.equal(bits(new L2Normalize().forward(m)), bits(l2Normalize(m)));
   assert.equal(bits(new UpsampleNearest({ factor: [2, 1] }).forward(x)), bits(upsampleNearest(x, { factor: [2, 1] })));
   assert.equal(bits(reshape(x, [2, 108])), bits(f));
+}));
+
+test('ConvBlock = conv → ReLU → max-pool (and with batch norm), values and every gradient bit for bit', () => tidy(() => {
+  for (const batchNorm of [false, true]) {
+    const block = new ConvBlock({ inChannels: 3, outChannels: 8, batchNorm, seed: 3 });
+    block.train();
+    // Inputs with many windows whose largest value is ≤ 0 (the ReLU's dead side) and some ties.
+    const xv = x4([2, 6, 8, 3], 4).toFloat32Array().map((v, i) => (i % 7 === 0 ? 0 : Math.round(v * 2) / 2 - 0.25));
+    const x = tensor(xv, [2, 6, 8, 3], { requiresGrad: true });
+    const dy = x4([2, 3, 4, 8], 5);
+    const y = block.forward(x);
+    y.backward(dy);
+    const got = [bits(y), bits(gradOf(x)), ...block.parameters().map((p) => bits(gradOf(p)))];
+    x.grad = null;
+    for (const p of block.parameters()) p.grad = null;
+    const h = block.bn ? block.bn.forward(block.conv.forward(x)) : block.conv.forward(x);
+    const ref = maxPool2d(relu(h), { size: 2 });
+    ref.backward(dy);
+    const want = [bits(ref), bits(gradOf(x)), ...block.parameters().map((p) => bits(gradOf(p)))];
+    got.forEach((g, i) => assert.equal(g, want[i], `${batchNorm ? 'with' : 'without'} batch norm: ${i === 0 ? 'y' : i === 1 ? 'dx' : `gradient of parameter ${i - 2}`}`));
+    block.dispose();
+  }
 }));
 
 test('BatchNorm: batch statistics in training (updating the running ones), running statistics in evaluation', () => tidy(() => {
