@@ -4,13 +4,8 @@
 // weights directly, p ← p − lr·weightDecay·p, before the Adam update ("decoupled").
 import type { Tensor } from '../tensor.js';
 import { checkNumber, describe, rangeError } from '../errors.js';
-import { kernels } from '../wasm.js';
+import { STREAM_MIN_PART, runRange } from '../threads.js';
 import { Optimizer, optimizerOptions, type ParamState } from './optimizer.js';
-
-interface K {
-  adam_step_f32(g: number, n: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number,
-    weightDecay: number, decay: number, stepSize: number, bc2Sqrt: number, m: number, v: number, p: number): void;
-}
 
 export interface AdamOptions {
   /** Learning rate (>= 0, default 1e-3). */
@@ -60,7 +55,9 @@ export class Adam extends Optimizer<Resolved> {
     const stepSize = lr / (1 - b1 ** t);
     const bc2Sqrt = Math.sqrt(1 - b2 ** t);
     const [l2, decay] = this.decoupled ? [0, 1 - lr * weightDecay] : [weightDecay, 1];
-    kernels<K>().adam_step_f32(g.ptr, p.size, 1 - b1, b2, 1 - b2, eps, l2, decay, stepSize, bc2Sqrt, m.ptr, v.ptr, p.ptr);
+    // Element-wise: split over threads by ranges (multiples of 16 elements), the bits of one call.
+    runRange('adam_step_f32', p.size, 1, STREAM_MIN_PART, 16, (i, n) =>
+      [g.ptr + 4 * i, n, 1 - b1, b2, 1 - b2, eps, l2, decay, stepSize, bc2Sqrt, m.ptr + 4 * i, v.ptr + 4 * i, p.ptr + 4 * i]);
   }
 }
 
