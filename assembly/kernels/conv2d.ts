@@ -16,7 +16,9 @@
 //   forward          KH·KW·C ≤ DIRECT_FWD_K  direct (4 pixels × 8 channels), else implicit GEMM
 //   backward-input   C ≤ DOT_MAX_C           dot products along o, else implicit GEMM per phase
 //   backward-filter  C % 4 = 0 and C ≥ 32    packed (micro-kernel), else direct
-// The thresholds were measured (bench/conv2d.ts and shapes around them).
+// The thresholds were measured (bench/conv2d.ts and shapes around them). 3×3 stride-1 layers with
+// at least 16 channels on each side do not come here by default: src/ops/conv2d.ts sends them to
+// the Winograd kernels (winograd.ts), 2.3–2.9× faster at the network's layers 2 and 3.
 //
 // The geometry is a block of conv2d_geom_fields() i32 in linear memory (field order of class
 // Geom), written by TypeScript. Scratch: conv2d_workspace_f32(g, pass) f32 elements at a 64-byte

@@ -1,6 +1,8 @@
 // conv2d: 2-D convolution (cross-correlation, as in every deep-learning library) of NHWC
 // activations with HWIO filters, plus an optional bias. Forward and backward side by side; the
-// kernels are implicit GEMMs (assembly/kernels/conv2d.ts).
+// kernels are implicit GEMMs and direct loops (assembly/kernels/conv2d.ts), and Winograd
+// F(4×4, 3×3) / F(2×2, 3×3) for 3×3 stride-1 layers (assembly/kernels/winograd.ts; see
+// setConv2dAlgorithm).
 import { defineOp } from '../autograd.js';
 import { Tensor, type Shape } from '../tensor.js';
 import { describe, fmtShape, rangeError, typeError } from '../errors.js';
