@@ -241,19 +241,20 @@ function inputTransform(m: i32, x: usize, H: i32, W: i32, C: i32, c0: i32, c1: i
 }
 
 /**
- * wino_filter_f32(w, C, O, flip, m, ws, U): the transformed filter U = G g Gᵀ of F(m×m, 3×3)
- * (m = 2 or 4) for every (c, o), packed for the GEMMs as U[ξ][o / 8][c][o % 8] (zeros for o ≥ O;
- * O' = O rounded up to 8 columns). ws: 80 floats of scratch.
+ * wino_filter_f32(w, C, O, flip, m, c0, c1, ws, U): the transformed filter U = G g Gᵀ of
+ * F(m×m, 3×3) (m = 2 or 4) for every (c, o) with c0 ≤ c < c1, packed for the GEMMs as
+ * U[ξ][o / 8][c][o % 8] (zeros for o ≥ O; O' = O rounded up to 8 columns). ws: 80 floats of
+ * scratch (one block per part when channel ranges run on several threads).
  * flip = 0: g(c, o) = w[kh][kw][c][o], w [3, 3, C, O] (forward).
  * flip = 1: g(c, o) = w[2 − kh][2 − kw][o][c], w [3, 3, O, C] (backward-input of the convolution
  * whose filter is w).
  */
-export function wino_filter_f32(w: usize, C: i32, O: i32, flip: i32, m: i32, ws: usize, U: usize): void {
+export function wino_filter_f32(w: usize, C: i32, O: i32, flip: i32, m: i32, c0: i32, c1: i32, ws: usize, U: usize): void {
   const Op = up(O, 8), og = Op >> 3, side = m + 2, np = side * side;
   const panel = C * 8, plane = og * panel;
   const g = ws, gg = ws + 64; // g: 9 floats, G g: side × 3 (row stride 3), then (G g) Gᵀ: side × side
   const uu = gg + <usize>(3 * side << 2);
-  for (let c = 0; c < C; c++) {
+  for (let c = c0; c < c1; c++) {
     for (let o = 0; o < Op; o++) {
       const at = (o >> 3) * panel + c * 8 + (o & 7);
       if (o >= O) {
@@ -451,13 +452,14 @@ export function wino_bwd_filter_f32(x: usize, N: i32, H: i32, W: i32, C: i32, dy
 }
 
 /**
- * wino_filter_grad_f32(dU, C, O, m, ws, dw): dw [3, 3, C, O] = Gᵀ dU G for every (c, o), dU as
- * written by wino_bwd_filter_f32 ([(m+2)²][C][O'], O' = O rounded up to 8). ws: 64 floats.
+ * wino_filter_grad_f32(dU, C, O, m, c0, c1, ws, dw): dw [3, 3, C, O] = Gᵀ dU G for every (c, o)
+ * with c0 ≤ c < c1, dU as written by wino_bwd_filter_f32 ([(m+2)²][C][O'], O' = O rounded up to
+ * 8). ws: 80 floats of scratch (one block per part).
  */
-export function wino_filter_grad_f32(dU: usize, C: i32, O: i32, m: i32, ws: usize, dw: usize): void {
+export function wino_filter_grad_f32(dU: usize, C: i32, O: i32, m: i32, c0: i32, c1: i32, ws: usize, dw: usize): void {
   const Op = up(O, 8), side = m + 2, s = C * Op, t = C * O;
   const r = ws; // Gᵀ dU: 3 × side (row stride side)
-  for (let c = 0; c < C; c++) {
+  for (let c = c0; c < c1; c++) {
     for (let o = 0; o < O; o++) {
       const u = dU + (<usize>(c * Op + o) << 2);
       // Gᵀ along p for each column q, then each of the 3 rows times G along q.

@@ -8,7 +8,7 @@ import { Tensor, type Shape } from '../tensor.js';
 import { describe, fmtShape, rangeError, typeError } from '../errors.js';
 import { Storage, keep } from '../memory.js';
 import { kernels, onLoad, wasmMemory } from '../wasm.js';
-import { partScratch, partsFor, runParts, splitRange } from '../threads.js';
+import { partScratch, partsFor, runParts, runRange, splitRange } from '../threads.js';
 import { biasAdd, colsum } from './split.js';
 
 interface K {
@@ -27,12 +27,12 @@ interface K {
 /** The Winograd kernels (assembly/kernels/winograd.ts), as the bench calls them too. */
 export interface WinogradKernels {
   wino_workspace_f32(C: number, O: number, m: number): number;
-  wino_filter_f32(w: number, C: number, O: number, flip: number, m: number, ws: number, U: number): void;
+  wino_filter_f32(w: number, C: number, O: number, flip: number, m: number, c0: number, c1: number, ws: number, U: number): void;
   wino_fwd_f32(x: number, N: number, H: number, W: number, C: number, U: number, O: number,
     padTop: number, padLeft: number, OH: number, OW: number, m: number, ws: number, y: number): void;
   wino_bwd_filter_f32(x: number, N: number, H: number, W: number, C: number, dy: number, O: number,
     padTop: number, padLeft: number, OH: number, OW: number, c0: number, c1: number, o0: number, o1: number, m: number, ws: number, dU: number): void;
-  wino_filter_grad_f32(dU: number, C: number, O: number, m: number, ws: number, dw: number): void;
+  wino_filter_grad_f32(dU: number, C: number, O: number, m: number, c0: number, c1: number, ws: number, dw: number): void;
 }
 const k = () => kernels<K & WinogradKernels>();
 
@@ -155,7 +155,7 @@ function scratch(n: number): number {
 
 /**
  * The Winograd filter in the transform domain (forward, backward-input) or its gradient
- * (backward-filter), plus 80 floats of scratch after it: at least n f32 elements.
+ * (backward-filter), plus 80 floats of scratch per channel after it: at least n f32 elements.
  */
 function winoGradScratch(n: number): number {
   if (winoGrad === null || winoGrad.length < n) {
@@ -273,6 +273,15 @@ function winogradTile(g: Conv2dGeometry, cin: number, cout: number): number {
 function winoMacs(g: Conv2dGeometry, m: number): number { return macs(g) * ((m + 2) / (3 * m)) ** 2; }
 
 /**
+ * A filter transform (into or out of the transform domain) over channel ranges on the threads;
+ * scratch: 80 floats per channel at ws (each range uses its first channel's block).
+ */
+function filterTransform(fn: 'wino_filter_f32' | 'wino_filter_grad_f32', C: number, O: number, m: number, ws: number,
+  argsFor: (c0: number, c1: number, ws: number) => number[]): void {
+  runRange(fn, C, O * (m + 2) ** 2 * 8, CONV_MIN_PART, 1, (c0, n) => argsFor(c0, c0 + n, ws + 4 * 80 * c0));
+}
+
+/**
  * Winograd forward (pass 0: x → y with w) or backward-input (pass 1: dy → dx with w flipped and
  * transposed), split by images.
  */
@@ -285,8 +294,8 @@ function winoForward(g: Conv2dGeometry, m: number, pass: Pass, src: number, w: n
   const size = k().wino_workspace_f32(IC, RC, m);
   // The filter is transformed once, before the parts.
   const uLen = (m + 2) ** 2 * IC * Math.ceil(RC / 8) * 8;
-  const U = winoGradScratch(uLen + 80);
-  k().wino_filter_f32(w, IC, RC, fwd ? 0 : 1, m, U + 4 * uLen, U);
+  const U = winoGradScratch(uLen + 80 * IC);
+  filterTransform('wino_filter_f32', IC, RC, m, U + 4 * uLen, (c0, c1, ws) => [w, IC, RC, fwd ? 0 : 1, m, c0, c1, ws, U]);
   const parts = Math.min(partsFor(winoMacs(g, m), CONV_MIN_PART, 4), g.N);
   if (parts <= 1) {
     k().wino_fwd_f32(src, g.N, IH, IW, IC, U, RC, pt, pl, RH, RW, m, scratch(size), dst);
@@ -309,7 +318,7 @@ function winoForward(g: Conv2dGeometry, m: number, pass: Pass, src: number, w: n
 function winoBwdFilter(g: Conv2dGeometry, m: number, x: number, dy: number, dw: number): void {
   const Op = Math.ceil(g.O / 8) * 8;
   const du = (m + 2) ** 2 * g.C * Op;
-  const dU = winoGradScratch(du + 80);
+  const dU = winoGradScratch(du + 80 * g.C);
   const size = k().wino_workspace_f32(g.C, g.O, m);
   const byO = Op >= g.C;
   const bounds = splitRange(byO ? Op : g.C, partsFor(winoMacs(g, m), CONV_MIN_PART), byO ? 8 : 4);
@@ -319,7 +328,7 @@ function winoBwdFilter(g: Conv2dGeometry, m: number, x: number, dy: number, dw: 
     jobs.push([x, g.N, g.H, g.W, g.C, dy, g.O, g.padTop, g.padLeft, g.OH, g.OW, c0, c1, o0, o1, m, bounds.length <= 2 ? scratch(size) : partScratch(CONV2D, i, size), dU]);
   }
   runParts('wino_bwd_filter_f32', jobs);
-  k().wino_filter_grad_f32(dU, g.C, g.O, m, dU + 4 * du, dw);
+  filterTransform('wino_filter_grad_f32', g.C, g.O, m, dU + 4 * du, (c0, c1, ws) => [dU, g.C, g.O, m, c0, c1, ws, dw]);
 }
 
 // ---------------------------------------------------------------------------------------------
