@@ -24,6 +24,29 @@ const suites: Array<[string, string, Load]> = [
 const groups: Record<string, string[]> = { kernels: ['gemm', 'conv2d', 'knn', 'ops'], peers: ['network', 'tfjs-kernels', 'knn-peers'] };
 
 const args = process.argv.slice(2);
+const USAGE = `npm run bench [-- options]: the benchmark suites side by side with their peers; writes bench/RESULTS.md
+  --quick               a short run (fewer samples, smaller peer sizes, no 1M kNN rows)
+  --only NAME[,NAME…]   these suites only (${suites.map(([n]) => n).join(', ')}; groups: kernels, peers); writes nothing unless --out
+  --out FILE            write the results there instead of bench/RESULTS.md
+  --no-write            print only
+  --tfjs-cpu-train      also time a training step of TF.js's cpu backend (batch 4, minutes)
+  --megaface [--scale F] [--seed N] [--queries N] [--batch N] [--threads N] [--f16] [--keep] [--file F] [--json FILE]
+                        the MegaFace-shaped gallery job (4.7 M × 128 at scale 1; see docs/scale.md); its
+                        report replaces the MegaFace section of bench/RESULTS.md unless --no-write
+  --help                this text
+Environment: BENCH_WITHOUT=usearch,torch,… treats those peers as absent; FACEMETRIC_THREADS=n caps the engine's threads.`;
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (!args.includes('--megaface')) {
+  const flags = new Set(['--quick', '--only', '--out', '--no-write', '--tfjs-cpu-train']);
+  const bad = args.find((a, i) => a.startsWith('-') ? !flags.has(a) : !['--only', '--out'].includes(args[i - 1]));
+  if (bad !== undefined) {
+    console.error(`facemetric bench: unknown argument ${JSON.stringify(bad)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
 // bench/RESULTS.md keeps the last MegaFace run between these markers; a suite run rewrites the rest.
 const MEGA_START = '<!-- megaface:start -->', MEGA_END = '<!-- megaface:end -->';
 const resultsFile = `${projectRoot}bench/RESULTS.md`;
