@@ -16,9 +16,9 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { MegaFace } from '../src/metric/megaface.js';
-import { CompactGallery, galleryFileRows, recallAtK, bytesPerRow, planShards, type Precision, type RowReader, type TopK } from '../src/metric/compact.js';
+import { CompactGallery, recallAtK, bytesPerRow, planShards, type Precision, type RowReader, type TopK } from '../src/metric/compact.js';
 import { partScratch, runParts, setThreads, splitRange } from '../src/threads.js';
-import { writeGalleryStream, readGalleryStreamAsync } from '../src/io/gallery-stream.js';
+import { writeGalleryStream, readGalleryStreamAsync, galleryFileRows } from '../src/io/gallery-stream.js';
 import { calibrateThreshold, verificationReport } from '../src/metric/roc.js';
 import { wasmMemory } from '../src/wasm.js';
 

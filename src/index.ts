@@ -39,7 +39,7 @@ export * from './metric/protocol.js';
 export * from './metric/megaface.js';
 export * from './metric/compact.js';
 export {
-  writeGalleryStream, saveGalleryStream, readGalleryStream, readGalleryStreamAsync, crc32Fast, crc32Combine, STREAM_VERSION, SYNTHETIC,
+  writeGalleryStream, saveGalleryStream, readGalleryStream, readGalleryStreamAsync, galleryFileRows, crc32Fast, crc32Combine, STREAM_VERSION, SYNTHETIC,
   type GalleryStreamInfo, type StreamSummary, type FillRows, type ReadGalleryStreamOptions, type GalleryStream,
 } from './io/gallery-stream.js';
 export { exportNpy, npyHeader, type NpyExport } from './io/export-npy.js';

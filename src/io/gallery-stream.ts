@@ -19,7 +19,8 @@ import { FORMAT_VERSION, FileFormatError, MAGIC, preamble, writeAtomically } fro
 import { crc32, crcTables } from './crc32.js';
 import { Storage, keep } from '../memory.js';
 import { kernels, wasmMemory } from '../wasm.js';
-import { CompactGallery } from '../metric/compact.js';
+import { CompactGallery, type RowReader } from '../metric/compact.js';
+import { describe, rangeError, typeError } from '../errors.js';
 import type { DResult } from '../metric/gallery.js';
 
 interface K {
@@ -238,65 +239,81 @@ interface StreamHeader {
 /** An open gallery file whose header and labels are checked, ready for its vector chunks. */
 interface Opened { fd: number; path: string; size: number; h: StreamHeader; offsets: number[]; end: number; gallery: CompactGallery }
 
-/** Opens, checks the header, the layout and the file size, reads the labels, allocates the gallery. */
-function openStream(path: string, opts: ReadGalleryStreamOptions): Opened {
-  let fd: number;
+/** The checked header and chunk layout of an open gallery file: byte offset of every chunk, end of the last. */
+interface Layout { size: number; h: StreamHeader; offsets: number[]; end: number }
+
+/** Opens path for reading; a missing or unreadable file is a FileFormatError naming it. */
+function openFile(path: string): number {
   try {
-    fd = openSync(path, 'r');
+    return openSync(path, 'r');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new FileFormatError(path, code === 'ENOENT' ? 'no such file' : `cannot read: ${(err as Error).message}`);
   }
+}
+
+/**
+ * Reads and checks the signature, version, header (checksum, fields, model hash) and the chunk
+ * layout against the file size: labels, then the vector chunks in order, whole rows each.
+ */
+function readLayout(fd: number, path: string, opts: ReadGalleryStreamOptions): Layout {
+  const size = fstatSync(fd).size;
+  const pre = Buffer.alloc(20);
+  if (size < 20) throw new FileFormatError(path, `not a facemetric gallery file (${size} bytes, no "${MAGIC}" signature)`);
+  readFully(fd, path, pre, 0);
+  if (pre.toString('latin1', 0, 8) !== MAGIC) throw new FileFormatError(path, `not a facemetric gallery file (no "${MAGIC}" signature at the start)`);
+  const version = pre.readUInt32LE(8);
+  if (version > FORMAT_VERSION) throw new FileFormatError(path, `made by a newer facemetric (format version ${version}); this version reads format ${FORMAT_VERSION} and older — upgrade facemetric`);
+  if (version < 1) throw new FileFormatError(path, `bad format version ${version}`);
+  const hlen = pre.readUInt32LE(12);
+  if (20 + hlen > size) throw new FileFormatError(path, `truncated: the header needs ${hlen} bytes after offset 20, the file has ${size} bytes`);
+  const hbytes = Buffer.alloc(hlen);
+  readFully(fd, path, hbytes, 20);
+  if (crc32(hbytes) !== pre.readUInt32LE(16)) throw new FileFormatError(path, 'corrupt: the header checksum does not match');
+  let h: StreamHeader;
   try {
-    const size = fstatSync(fd).size;
-    const pre = Buffer.alloc(20);
-    if (size < 20) throw new FileFormatError(path, `not a facemetric gallery file (${size} bytes, no "${MAGIC}" signature)`);
-    readFully(fd, path, pre, 0);
-    if (pre.toString('latin1', 0, 8) !== MAGIC) throw new FileFormatError(path, `not a facemetric gallery file (no "${MAGIC}" signature at the start)`);
-    const version = pre.readUInt32LE(8);
-    if (version > FORMAT_VERSION) throw new FileFormatError(path, `made by a newer facemetric (format version ${version}); this version reads format ${FORMAT_VERSION} and older — upgrade facemetric`);
-    if (version < 1) throw new FileFormatError(path, `bad format version ${version}`);
-    const hlen = pre.readUInt32LE(12);
-    if (20 + hlen > size) throw new FileFormatError(path, `truncated: the header needs ${hlen} bytes after offset 20, the file has ${size} bytes`);
-    const hbytes = Buffer.alloc(hlen);
-    readFully(fd, path, hbytes, 20);
-    if (crc32(hbytes) !== pre.readUInt32LE(16)) throw new FileFormatError(path, 'corrupt: the header checksum does not match');
-    let h: StreamHeader;
-    try {
-      h = JSON.parse(hbytes.toString('utf8'));
-    } catch {
-      throw new FileFormatError(path, 'corrupt: the header is not valid JSON');
-    }
-    if (h.kind !== 'gallery') throw new FileFormatError(path, `expected a gallery file, got a ${String(h.kind)} file`);
-    if (h.stream && h.stream.version > STREAM_VERSION) throw new FileFormatError(path, `made by a newer facemetric (chunked layout version ${h.stream.version}, this version reads ${STREAM_VERSION})`);
-    if (!(Number.isInteger(h.dim) && h.dim >= 1 && Number.isInteger(h.count) && h.count >= 0 && Array.isArray(h.people) && Array.isArray(h.chunks))) {
-      throw new FileFormatError(path, 'corrupt: the header lacks dim, count, people or chunks');
-    }
-    if (opts.modelHash !== undefined && h.modelHash !== opts.modelHash) {
-      throw new FileFormatError(path, `this gallery was made by ${h.modelHash === SYNTHETIC ? 'the synthetic generator' : `another model (hash ${String(h.modelHash).slice(0, 12)}…)`}, not by the one given (${opts.modelHash.slice(0, 12)}…)`);
-    }
-    const { dim, count } = h;
-    // Layout: labels, then the vector chunks in order, whole rows each, count rows in all.
-    let off = 20 + hlen;
-    const offsets: number[] = [];
-    let rowsListed = 0;
-    h.chunks.forEach((c, i) => {
-      const want = i === 0 ? 'labels' : `vectors:${i - 1}`;
-      if (c.name !== want) throw new FileFormatError(path, `corrupt: expected chunk ${i} to be "${want}", got ${JSON.stringify(c.name)}`);
-      if (i === 0 && c.bytes !== count * 4) throw new FileFormatError(path, `corrupt: chunk "labels" lists ${c.bytes} bytes, expected ${count} rows · 4`);
-      if (i > 0) {
-        if (!(Number.isInteger(c.bytes) && c.bytes > 0 && c.bytes % (dim * 4) === 0 && c.bytes <= 2 ** 30)) {
-          throw new FileFormatError(path, `corrupt: chunk "${c.name}" lists ${c.bytes} bytes, not whole rows of ${dim * 4} bytes (at most 2^30)`);
-        }
-        rowsListed += c.bytes / (dim * 4);
+    h = JSON.parse(hbytes.toString('utf8'));
+  } catch {
+    throw new FileFormatError(path, 'corrupt: the header is not valid JSON');
+  }
+  if (h.kind !== 'gallery') throw new FileFormatError(path, `expected a gallery file, got a ${String(h.kind)} file`);
+  if (h.stream && h.stream.version > STREAM_VERSION) throw new FileFormatError(path, `made by a newer facemetric (chunked layout version ${h.stream.version}, this version reads ${STREAM_VERSION})`);
+  if (!(Number.isInteger(h.dim) && h.dim >= 1 && Number.isInteger(h.count) && h.count >= 0 && Array.isArray(h.people) && Array.isArray(h.chunks))) {
+    throw new FileFormatError(path, 'corrupt: the header lacks dim, count, people or chunks');
+  }
+  if (opts.modelHash !== undefined && h.modelHash !== opts.modelHash) {
+    throw new FileFormatError(path, `this gallery was made by ${h.modelHash === SYNTHETIC ? 'the synthetic generator' : `another model (hash ${String(h.modelHash).slice(0, 12)}…)`}, not by the one given (${opts.modelHash.slice(0, 12)}…)`);
+  }
+  const { dim, count } = h;
+  let off = 20 + hlen;
+  const offsets: number[] = [];
+  let rowsListed = 0;
+  h.chunks.forEach((c, i) => {
+    const want = i === 0 ? 'labels' : `vectors:${i - 1}`;
+    if (c.name !== want) throw new FileFormatError(path, `corrupt: expected chunk ${i} to be "${want}", got ${JSON.stringify(c.name)}`);
+    if (i === 0 && c.bytes !== count * 4) throw new FileFormatError(path, `corrupt: chunk "labels" lists ${c.bytes} bytes, expected ${count} rows · 4`);
+    if (i > 0) {
+      if (!(Number.isInteger(c.bytes) && c.bytes > 0 && c.bytes % (dim * 4) === 0 && c.bytes <= 2 ** 30)) {
+        throw new FileFormatError(path, `corrupt: chunk "${c.name}" lists ${c.bytes} bytes, not whole rows of ${dim * 4} bytes (at most 2^30)`);
       }
-      offsets.push(off);
-      off += c.bytes + 4;
-    });
-    if (h.chunks.length === 0 || rowsListed !== count) throw new FileFormatError(path, `corrupt: the chunks hold ${rowsListed} rows, the header says ${count}`);
-    if (off + END.length !== size) {
-      throw new FileFormatError(path, off + END.length > size ? `truncated: expected ${off + END.length} bytes, got ${size}` : `corrupt: expected ${off + END.length} bytes in all, got ${size}`);
+      rowsListed += c.bytes / (dim * 4);
     }
+    offsets.push(off);
+    off += c.bytes + 4;
+  });
+  if (h.chunks.length === 0 || rowsListed !== count) throw new FileFormatError(path, `corrupt: the chunks hold ${rowsListed} rows, the header says ${count}`);
+  if (off + END.length !== size) {
+    throw new FileFormatError(path, off + END.length > size ? `truncated: expected ${off + END.length} bytes, got ${size}` : `corrupt: expected ${off + END.length} bytes in all, got ${size}`);
+  }
+  return { size, h, offsets, end: off };
+}
+
+/** Opens, checks the header, the layout and the file size, reads the labels, allocates the gallery. */
+function openStream(path: string, opts: ReadGalleryStreamOptions): Opened {
+  const fd = openFile(path);
+  try {
+    const { size, h, offsets, end } = readLayout(fd, path, opts);
+    const { dim, count } = h;
     const crcBuf = Buffer.alloc(4);
     const labels = new Uint32Array(count);
     const lab = new Uint8Array(labels.buffer);
@@ -308,7 +325,54 @@ function openStream(path: string, opts: ReadGalleryStreamOptions): Opened {
     }
     const gallery = new CompactGallery({ dim, people: h.people, labels, capacity: opts.capacity ?? count });
     crcTable();
-    return { fd, path, size, h, offsets, end: off, gallery };
+    return { fd, path, size, h, offsets, end, gallery };
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+/**
+ * A RowReader over a gallery file (for CompactGallery.releaseRows): positioned reads of its float32
+ * rows, one read per chunk a range touches. The header and the chunk layout are checked as
+ * readGalleryStream checks them; the chunks' checksums are not (a row is a part of a chunk): read
+ * the file once with readGalleryStream, which checks every chunk, before serving it. Node only.
+ * close() releases the descriptor.
+ */
+export function galleryFileRows(path: string): RowReader & { rows: number; dim: number; close(): void } {
+  const where = 'galleryFileRows';
+  if (typeof path !== 'string') throw typeError(where, 'a file path', describe(path));
+  const fd = openFile(path);
+  try {
+    const { h, offsets } = readLayout(fd, path, {});
+    const rowBytes = h.dim * 4;
+    // First row of every vector chunk, and the row count after the last.
+    const first: number[] = [];
+    let r = 0;
+    for (let i = 1; i < h.chunks.length; i++) {
+      first.push(r);
+      r += h.chunks[i].bytes / rowBytes;
+    }
+    first.push(r);
+    const rows = r;
+    return {
+      rows,
+      dim: h.dim,
+      read(r0: number, r1: number, into: Uint8Array): void {
+        if (!(r0 >= 0 && r1 <= rows && r0 <= r1 && into.length === (r1 - r0) * rowBytes)) throw rangeError(`${where}.read`, `rows within [0, ${rows}] into ${(r1 - r0) * rowBytes} bytes`, `[${r0}, ${r1}) into ${into.length}`);
+        // The chunk holding r0 (binary search), then chunk by chunk.
+        let lo = 0, hi = first.length - 2;
+        while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (first[mid] <= r0) lo = mid; else hi = mid - 1; }
+        let done = 0;
+        for (let ch = lo, a = r0; a < r1; ch++) {
+          const b = Math.min(r1, first[ch + 1]), want = (b - a) * rowBytes;
+          readFully(fd, path, into.subarray(done, done + want), offsets[ch + 1] + (a - first[ch]) * rowBytes);
+          done += want;
+          a = b;
+        }
+      },
+      close(): void { closeSync(fd); },
+    };
   } catch (err) {
     closeSync(fd);
     throw err;

@@ -28,8 +28,6 @@ import { checkFinite } from './rows.js';
 import { UNKNOWN, type DOptions, type DResult, type Diameter } from './gallery.js';
 import { partScratch, partsFor, runParts, splitRange, type JobExport } from '../threads.js';
 
-const nodeFs = typeof process !== 'undefined' && typeof process.versions?.node === 'string' ? await import('node:fs') : null;
-
 interface K {
   knn_f32(q: number, nq: number, g: number, g0: number, g1: number, d: number, k: number, outD: number, outI: number): void;
   diameter_f32(g: number, d: number, idx: number, b0: number, b1: number, out: number): void;
@@ -952,69 +950,6 @@ export interface RowReader {
   rows?: number;
   /** Reads rows [r0, r1) (dim little-endian float32 each) into `into`, exactly (r1 − r0)·dim·4 bytes. */
   read(r0: number, r1: number, into: Uint8Array): void;
-}
-
-/**
- * A RowReader over a gallery file (src/io/gallery-stream.ts's layout: a container whose chunk 0
- * holds the labels and chunks "vectors:0", "vectors:1", … whole rows, each chunk followed by its
- * CRC-32): positioned reads of the rows, one read per chunk a range touches. The checksums are
- * not verified here (a row is a part of a chunk): read the file once with readGalleryStream,
- * which checks every chunk, before serving it. Node only. close() releases the descriptor.
- */
-export function galleryFileRows(path: string): RowReader & { rows: number; dim: number; close(): void } {
-  const where = 'galleryFileRows';
-  if (nodeFs === null) throw new Error(`${where}: needs Node's file system`);
-  if (typeof path !== 'string') throw typeError(where, 'a file path', describe(path));
-  const fd = nodeFs.openSync(path, 'r');
-  try {
-    const pre = Buffer.alloc(20);
-    nodeFs.readSync(fd, pre, 0, 20, 0);
-    if (pre.toString('latin1', 0, 8) !== 'FACEMTRC') throw rangeError(where, 'a facemetric gallery file', `${path} without the signature`);
-    const hlen = pre.readUInt32LE(12);
-    const hb = Buffer.alloc(hlen);
-    nodeFs.readSync(fd, hb, 0, hlen, 20);
-    const h = JSON.parse(hb.toString('utf8')) as { kind: string; dim: number; count: number; chunks: Array<{ name: string; bytes: number }> };
-    if (h.kind !== 'gallery' || !Array.isArray(h.chunks) || h.chunks[0]?.name !== 'labels') throw rangeError(where, 'a gallery file (labels, then vector chunks)', path);
-    const rowBytes = h.dim * 4;
-    // First row and byte offset of every vector chunk.
-    const first: number[] = [], at: number[] = [];
-    let off = 20 + hlen + h.chunks[0].bytes + 4, r = 0;
-    for (let i = 1; i < h.chunks.length; i++) {
-      first.push(r);
-      at.push(off);
-      r += h.chunks[i].bytes / rowBytes;
-      off += h.chunks[i].bytes + 4;
-    }
-    first.push(r);
-    const rows = r;
-    return {
-      rows,
-      dim: h.dim,
-      read(r0: number, r1: number, into: Uint8Array): void {
-        if (!(r0 >= 0 && r1 <= rows && r0 <= r1 && into.length === (r1 - r0) * rowBytes)) throw rangeError(`${where}.read`, `rows within [0, ${rows}] into ${(r1 - r0) * rowBytes} bytes`, `[${r0}, ${r1}) into ${into.length}`);
-        // The chunk holding r0 (binary search), then chunk by chunk.
-        let lo = 0, hi = first.length - 2;
-        while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (first[mid] <= r0) lo = mid; else hi = mid - 1; }
-        let done = 0;
-        for (let ch = lo, a = r0; a < r1; ch++) {
-          const b = Math.min(r1, first[ch + 1]);
-          let got = 0;
-          const want = (b - a) * rowBytes, pos = at[ch] + (a - first[ch]) * rowBytes;
-          while (got < want) {
-            const k = nodeFs.readSync(fd, into, done + got, want - got, pos + got);
-            if (k <= 0) throw new Error(`${where}: ${path} ends before row ${a + Math.floor(got / rowBytes)}`);
-            got += k;
-          }
-          done += want;
-          a = b;
-        }
-      },
-      close(): void { nodeFs.closeSync(fd); },
-    };
-  } catch (err) {
-    nodeFs.closeSync(fd);
-    throw err;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MegaFace, megafaceCounts, countStats, powerLawAlpha } from '../../src/metric/megaface.js';
-import { CompactGallery, galleryFileRows, mergeTopK, planShards, recallAtK, bytesPerRow, type TopK } from '../../src/metric/compact.js';
-import { writeGalleryStream, readGalleryStream, readGalleryStreamAsync, crc32Fast, crc32Combine, saveGalleryStream } from '../../src/io/gallery-stream.js';
+import { CompactGallery, mergeTopK, planShards, recallAtK, bytesPerRow, type TopK } from '../../src/metric/compact.js';
+import { writeGalleryStream, readGalleryStream, readGalleryStreamAsync, crc32Fast, crc32Combine, saveGalleryStream, galleryFileRows } from '../../src/io/gallery-stream.js';
 import { crc32 } from '../../src/io/crc32.js';
 import { loadGallery } from '../../src/io/gallery-file.js';
 import { exportNpy } from '../../src/io/export-npy.js';
@@ -504,6 +504,30 @@ test('exact int8 search (certified by the int8 error bound, float32 scans for th
   } finally {
     setThreads(before);
     g.dispose();
+  }
+});
+
+test('galleryFileRows checks the file as readGalleryStream does: missing, not a gallery, corrupt header, truncated', () => {
+  assert.throws(() => galleryFileRows(join(dir, 'none.fmg')), (e: Error) => e.message.includes('none.fmg') && /no such file/.test(e.message));
+  const bytes = readFileSync(path);
+  const bad = join(dir, 'bad.fmg');
+  writeFileSync(bad, Buffer.from('not a gallery at all, just text'));
+  assert.throws(() => galleryFileRows(bad), /bad\.fmg.*not a facemetric gallery file/);
+  const flipped = Buffer.from(bytes);
+  flipped[30] ^= 0x20; // inside the JSON header
+  writeFileSync(bad, flipped);
+  assert.throws(() => galleryFileRows(bad), /bad\.fmg.*corrupt: the header checksum does not match/);
+  writeFileSync(bad, bytes.subarray(0, bytes.length - 100));
+  assert.throws(() => galleryFileRows(bad), /bad\.fmg.*truncated: expected \d+ bytes, got \d+/);
+  const ok = galleryFileRows(path);
+  try {
+    const row = new Uint8Array(ok.dim * 4);
+    ok.read(ok.rows - 1, ok.rows, row);
+    const g = readGalleryStream(path).gallery;
+    assert.equal(Array.from(new Float32Array(row.buffer)), Array.from(g.rows().subarray((ok.rows - 1) * ok.dim)));
+    g.dispose();
+  } finally {
+    ok.close();
   }
 });
 
