@@ -111,6 +111,49 @@ export function maxpool2d_bwd_f32(dy: usize, argmax: usize, n: i32, h: i32, w: i
 }
 
 /**
+ * maxpool2d_bwd_tiled_f32(dy, argmax, n, h, w, c, kh, kw, oh, ow, dx): maxpool2d_bwd_f32 for
+ * windows that tile the input (stride = window, no padding before the image; the last window may
+ * reach past its end): every input position lies in at most
+ * one window, so each element of dx is written once, as dy of its window where it is the window's
+ * argmax and 0 elsewhere (positions past the last window too), with no zero-fill pass and no
+ * scatter. Lanes along c (the argmax compared with the lanes' own indices), scalar tail for c % 4.
+ * Same dx as maxpool2d_bwd_f32 for such windows, bit for bit.
+ */
+export function maxpool2d_bwd_tiled_f32(dy: usize, argmax: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, oh: i32, ow: i32, dx: usize): void {
+  const imageIn = h * w * c, imageOut = oh * ow * c;
+  const lane = i32x4(0, 1, 2, 3), zero = f32x4.splat(0);
+  const c4 = c & ~3;
+  const rowBytes: usize = <usize>(w * c) << 2;
+  for (let b = 0; b < n; b++) {
+    const dxb = dx + (<usize>(b * imageIn) << 2);
+    const o0 = b * imageOut;
+    for (let r = 0; r < h; r++) {
+      const i = r / kh;
+      const dxr = dxb + <usize>r * rowBytes;
+      if (i >= oh) { memory.fill(dxr, 0, rowBytes); continue; }
+      for (let j = 0; j < ow; j++) {
+        const o = o0 + (i * ow + j) * c;
+        for (let s = 0; s < kw; s++) {
+          const col = j * kw + s;
+          if (col >= w) break; // the last window may reach past the image ('same' padding after it)
+          const p0 = (r * w + col) * c; // index of (r, col, 0) inside the image
+          const d = dxr + (<usize>(col * c) << 2);
+          let k = 0;
+          for (; k < c4; k += 4) {
+            const hit = i32x4.eq(ldv(argmax, o + k), i32x4.add(i32x4.splat(p0 + k), lane));
+            // 0 + dy as the scatter-add computes it (a −0 gradient lands as +0)
+            v128.store(d + (<usize>k << 2), f32x4.add(zero, v128.and(ldv(dy, o + k), hit)));
+          }
+          for (; k < c; k++) stf(d, k, ldi(argmax, o + k) == p0 + k ? <f32>0 + ldf(dy, o + k) : 0);
+        }
+      }
+      const tail = min(ow * kw, w);
+      if (tail < w) memory.fill(dxr + (<usize>(tail * c) << 2), 0, <usize>((w - tail) * c) << 2);
+    }
+  }
+}
+
+/**
  * avgpool2d_fwd_f32(x, n, h, w, c, kh, kw, sh, sw, pad_top, pad_left, oh, ow, y):
  * y[b, i, j, k] = (sum of x[b, r, s, k] over the in-image positions of window (i, j)) / (their
  * count); padding is not counted (TensorFlow 'same'). Sums run row by row, left to right. Lanes

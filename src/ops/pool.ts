@@ -15,6 +15,7 @@ interface K {
   maxpool2d_fwd_inference_f32(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number,
     padTop: number, padLeft: number, oh: number, ow: number, y: number): void;
   maxpool2d_bwd_f32(dy: number, argmax: number, n: number, h: number, w: number, c: number, oh: number, ow: number, dx: number): void;
+  maxpool2d_bwd_tiled_f32(dy: number, argmax: number, n: number, h: number, w: number, c: number, kh: number, kw: number, oh: number, ow: number, dx: number): void;
   avgpool2d_fwd_f32(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number,
     padTop: number, padLeft: number, oh: number, ow: number, y: number): void;
   avgpool2d_bwd_f32(dy: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number,
@@ -104,8 +105,15 @@ const maxOp = defineOp<PoolAttrs, { argmax: Storage }>({
     const g = geometry(MAX, x, a);
     const dx = new Tensor(x.shape);
     const imageIn = g.h * g.w * g.c, imageOut = g.oh * g.ow * g.c;
-    runRange('maxpool2d_bwd_f32', g.n, imageIn, STREAM_MIN_PART, 1,
-      (b, n) => [dy.ptr + 4 * b * imageOut, argmax.ptr + 4 * b * imageOut, n, g.h, g.w, g.c, g.oh, g.ow, dx.ptr + 4 * b * imageIn]);
+    // Windows that tile the input (stride = window, no padding: the usual 2×2) write dx in one
+    // pass; others (overlapping or padded windows) zero it and scatter-add.
+    if (a.kh === a.sh && a.kw === a.sw && g.padTop === 0 && g.padLeft === 0) {
+      runRange('maxpool2d_bwd_tiled_f32', g.n, imageIn, STREAM_MIN_PART, 1,
+        (b, n) => [dy.ptr + 4 * b * imageOut, argmax.ptr + 4 * b * imageOut, n, g.h, g.w, g.c, a.kh, a.kw, g.oh, g.ow, dx.ptr + 4 * b * imageIn]);
+    } else {
+      runRange('maxpool2d_bwd_f32', g.n, imageIn, STREAM_MIN_PART, 1,
+        (b, n) => [dy.ptr + 4 * b * imageOut, argmax.ptr + 4 * b * imageOut, n, g.h, g.w, g.c, g.oh, g.ow, dx.ptr + 4 * b * imageIn]);
+    }
     return [dx];
   },
 });

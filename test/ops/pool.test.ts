@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, Tensor } from '../../src/tensor.js';
-import { tidy, memoryStats } from '../../src/memory.js';
+import { tidy, memoryStats, Storage } from '../../src/memory.js';
+import { kernels } from '../../src/wasm.js';
 import { noGrad } from '../../src/autograd.js';
 import { Rng } from '../../src/random.js';
 import { maxPool2d, avgPool2d, globalAvgPool2d, type Padding } from '../../src/ops/pool.js';
@@ -103,6 +104,41 @@ for (const c of [1, 3, 4, 5, 7, 17]) {
         }
       }
     }
+  }
+}
+
+// ---- the one-pass backward of tiling windows against the scatter-add, bit for bit ----------------
+
+interface PoolK {
+  maxpool2d_fwd_f32(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number,
+    padTop: number, padLeft: number, oh: number, ow: number, y: number, argmax: number): void;
+  maxpool2d_bwd_f32(dy: number, argmax: number, n: number, h: number, w: number, c: number, oh: number, ow: number, dx: number): void;
+  maxpool2d_bwd_tiled_f32(dy: number, argmax: number, n: number, h: number, w: number, c: number, kh: number, kw: number, oh: number, ow: number, dx: number): void;
+}
+
+for (const [h, w, c, kh, kw] of [[5, 7, 1, 2, 2], [6, 8, 4, 2, 2], [7, 9, 5, 3, 3], [9, 10, 17, 2, 3], [4, 4, 8, 4, 4]]) {
+  for (const oh of [Math.floor(h / kh), Math.ceil(h / kh)]) {
+    const ow = oh === Math.floor(h / kh) ? Math.floor(w / kw) : Math.ceil(w / kw); // 'valid', or windows reaching past the end
+    test(`maxpool2d_bwd_tiled_f32 = maxpool2d_bwd_f32 bit for bit: x=[2,${h},${w},${c}] k=[${kh},${kw}] out ${oh}×${ow} (ties, −0 and NaN gradients)`, () => {
+      const k = kernels<PoolK>();
+      const r = new Rng(h * 100 + c);
+      const n = 2, len = n * h * w * c, outLen = n * oh * ow * c;
+      const x = new Storage(len), y = new Storage(outLen), arg = new Storage(outLen), dy = new Storage(outLen);
+      const a = new Storage(len), b = new Storage(len);
+      try {
+        const xv = x.f32view();
+        for (let i = 0; i < len; i++) xv[i] = Math.round(r.normal() * 2); // many ties
+        const dv = dy.f32view();
+        for (let i = 0; i < outLen; i++) dv[i] = i % 11 === 0 ? -0 : i % 13 === 0 ? NaN : r.normal();
+        a.f32view().fill(7); b.f32view().fill(9); // both kernels must write every element
+        k.maxpool2d_fwd_f32(x.ptr, n, h, w, c, kh, kw, kh, kw, 0, 0, oh, ow, y.ptr, arg.ptr);
+        k.maxpool2d_bwd_f32(dy.ptr, arg.ptr, n, h, w, c, oh, ow, a.ptr);
+        k.maxpool2d_bwd_tiled_f32(dy.ptr, arg.ptr, n, h, w, c, kh, kw, oh, ow, b.ptr);
+        assert.equal(Array.from(b.i32view()), Array.from(a.i32view()));
+      } finally {
+        for (const s of [x, y, arg, dy, a, b]) s.dispose();
+      }
+    });
   }
 }
 
