@@ -30,6 +30,29 @@ import { ldf, stf, ldi, sti, ldv, stv } from '../mem';
         const o = (i * ow + j) * c;
         const first = (hs * w + ws) * c;
         let k = 0;
+        if (kh == 2 && kw == 2 && he - hs == 2 && we - ws == 2) {
+          // A whole 2×2 window (the common case), unrolled: the same scan order and rule.
+          const rowC = w * c;
+          for (; k + 4 <= c; k += 4) {
+            const p0 = first + k, p1 = p0 + c, p2 = p0 + rowC, p3 = p2 + c;
+            let best = ldv(xb, p0);
+            let bidx = i32x4.add(i32x4.splat(p0), lane);
+            let v = ldv(xb, p1);
+            let m = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+            best = v128.bitselect(v, best, m);
+            if (save) bidx = v128.bitselect(i32x4.add(i32x4.splat(p1), lane), bidx, m);
+            v = ldv(xb, p2);
+            m = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+            best = v128.bitselect(v, best, m);
+            if (save) bidx = v128.bitselect(i32x4.add(i32x4.splat(p2), lane), bidx, m);
+            v = ldv(xb, p3);
+            m = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+            best = v128.bitselect(v, best, m);
+            if (save) bidx = v128.bitselect(i32x4.add(i32x4.splat(p3), lane), bidx, m);
+            stv(yb, o + k, best);
+            if (save) stv(ab, o + k, bidx);
+          }
+        }
         for (; k + 4 <= c; k += 4) {
           let best = ldv(xb, first + k);
           let bidx = i32x4.add(i32x4.splat(first + k), lane);
