@@ -86,9 +86,16 @@ export async function suite(o: SuiteOptions): Promise<BenchRow[]> {
     // The cpu backend runs at about 0.5 GFLOP/s: a smaller batch for the forward (images/s does
     // not depend on it), one timed training step, none with --quick.
     const fb = b === 'cpu' ? (o.quick ? 4 : 16) : BATCH;
-    const inf = await tfInference(tfl.tf, fb, b === 'cpu' ? (o.quick ? 1 : 2) : (o.quick ? 3 : 10));
+    // wasm: the faster of two medians (one full run measured this forward at 2.1× the sum of its own
+    // conv2d kernel rows, a slow spell of the shared machine; the peer keeps its better figure).
+    const runs = b === 'cpu' ? (o.quick ? 1 : 2) : (o.quick ? 3 : 10);
+    let inf = await tfInference(tfl.tf, fb, runs);
+    if (b === 'wasm') {
+      const again = await tfInference(tfl.tf, fb, runs);
+      if (again.ms < inf.ms) inf = again;
+    }
     peerRows.push({ name: INFER, impl, ms: inf.ms * (BATCH / fb), rate: inf.ips, unit: 'images/s', threads: 1, key: `infer.tfjs-${b}`,
-      note: `facemetric 1 thread: ${ratio(me1?.infer, inf.ips)}${fb !== BATCH ? `; timed at batch ${fb}, ms scaled to ${BATCH}` : ''}` });
+      note: `facemetric 1 thread: ${ratio(me1?.infer, inf.ips)}${fb !== BATCH ? `; timed at batch ${fb}, ms scaled to ${BATCH}` : ''}${b === 'wasm' ? '; the faster of 2 medians' : ''}` });
     if (b === 'cpu' && !o.flags?.includes('--tfjs-cpu-train')) {
       // Its conv2d backward runs at a few MFLOP/s: a step of batch 64 takes about half an hour.
       peerRows.push({ name: TRAIN, impl, ms: NaN, threads: 1, key: `train.tfjs-${b}`,
