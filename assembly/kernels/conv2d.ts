@@ -30,6 +30,7 @@
 // 8-column blocks on the direct path), each thread with its own workspace. Every output element
 // is summed in one fixed order whatever the split, so results do not depend on it.
 import { gemm_kernel_4x8 } from './gemm';
+import { bias_add_f32 } from './elementwise';
 import { ldf, stf, ldi, sti } from '../mem';
 
 /** Output rows per block of the implicit GEMM (multiple of 4). */
@@ -53,11 +54,13 @@ const HEAD_BYTES: usize = 256;
   KH: i32; KW: i32; O: i32;
   strideH: i32; strideW: i32; padTop: i32; padLeft: i32;
   OH: i32; OW: i32;
+  /** The forward's bias [O] (a pointer), or 0 for none; the backward passes ignore it. */
+  bias: i32;
 }
 
 /**
  * conv2d_geom_fields(): the number of i32 fields of the geometry block: N, H, W, C, KH, KW, O,
- * strideH, strideW, padTop, padLeft, OH, OW.
+ * strideH, strideW, padTop, padLeft, OH, OW, bias.
  */
 export function conv2d_geom_fields(): i32 { return <i32>(offsetof<Geom>() >> 2); }
 
@@ -115,8 +118,9 @@ function directFwdLayout(g: Geom): usize {
   return HEAD_BYTES + bytes64(K * up(g.O, 8)) + bytes64(g.KH * Wp * g.C);
 }
 
-/** Output rows oh0 .. oh1 of image n (the unit a thread would take). */
+/** Output rows oh0 .. oh1 of image n (the unit a thread would take), plus the bias when g has one. */
 function directFwdRows(x: usize, g: Geom, wp: usize, n: i32, oh0: i32, oh1: i32, rb: usize, tile: usize, y: usize): void {
+  const bias = <usize>g.bias;
   const C = g.C, KWC = g.KW * C, O = g.O, OW = g.OW;
   const Wp = (up(OW, 4) - 1) * g.strideW + g.KW, rowLen = Wp * C;
   const K = g.KH * KWC;
@@ -148,11 +152,19 @@ function directFwdRows(x: usize, g: Geom, wp: usize, n: i32, oh0: i32, oh1: i32,
           }
         }
         if (ow + 4 <= OW && o0 + 8 <= O) {
+          if (bias) {
+            const b0 = v128.load(bias + (<usize>o0 << 2)), b1 = v128.load(bias + (<usize>o0 << 2), 16);
+            c00 = f32x4.add(c00, b0); c01 = f32x4.add(c01, b1); c10 = f32x4.add(c10, b0); c11 = f32x4.add(c11, b1);
+            c20 = f32x4.add(c20, b0); c21 = f32x4.add(c21, b1); c30 = f32x4.add(c30, b0); c31 = f32x4.add(c31, b1);
+          }
           store4x8(yrow + (<usize>(ow * O + o0) << 2), <usize>O << 2, c00, c01, c10, c11, c20, c21, c30, c31);
         } else {
           store4x8(tile, 32, c00, c01, c10, c11, c20, c21, c30, c31);
           for (let i = 0; i < min(4, OW - ow); i++) {
-            for (let j = 0; j < min(8, O - o0); j++) stf(yrow, (ow + i) * O + o0 + j, ldf(tile, (i << 3) + j));
+            for (let j = 0; j < min(8, O - o0); j++) {
+              const v = ldf(tile, (i << 3) + j);
+              stf(yrow, (ow + i) * O + o0 + j, bias ? v + ldf(bias, o0 + j) : v);
+            }
           }
         }
       }
@@ -627,8 +639,10 @@ export function conv2d_workspace_f32(g_: usize, pass: i32): i32 {
  *   ws: scratch of conv2d_workspace_f32(g, 0) f32 elements (64-byte aligned)
  *   y:  [N, OH, OW, O], written (not accumulated)
  * y[n, oh, ow, o] = Σ_{kh, kw, c} x[n, oh·sh − padTop + kh, ow·sw − padLeft + kw, c] · w[kh, kw, c, o]
+ * (+ bias[o] when the geometry's bias field is not 0, added last to the finished sum: fused into
+ * the direct path's stores, a pass over this call's output after the implicit GEMM)
  * (x is zero outside the image). Tiles of 4 pixels × 8 output channels, the 4 SIMD lanes along o;
- * implicit GEMM, or the direct path when KH·KW·C ≤ 16. Tails (pixels % 4, O % 8) are computed in
+ * implicit GEMM, or the direct path when KH·KW·C ≤ DIRECT_FWD_K. Tails (pixels % 4, O % 8) are computed in
  * zero-padded panels/tiles and only the valid part is stored. y must not overlap x, w, g or ws.
  */
 export function conv2d_fwd_f32(x: usize, w: usize, g_: usize, ws: usize, y: usize): void {
@@ -652,6 +666,7 @@ export function conv2d_fwd_f32(x: usize, w: usize, g_: usize, ws: usize, y: usiz
     }
   }
   igemmRows(p, x, 0, g.N * g.OH * g.OW, y);
+  if (g.bias) bias_add_f32(y, g.N * g.OH * g.OW, g.O, <usize>g.bias, y);
 }
 
 /**

@@ -82,6 +82,9 @@ export function wino_workspace_f32(C: i32, O: i32, m: i32): i32 {
 @inline function regionS(P: usize, np: i32): usize { return P + (<usize>span(np) << 2); }
 @inline function regionRest(S: usize): usize { return S + (<usize>span(SCRATCH) << 2); }
 
+/** v + b when there is a bias (b its 4 values), else v (adding 0 would turn −0 into +0). */
+@inline function withBias(v: v128, b: v128, bias: usize): v128 { return bias ? f32x4.add(v, b) : v; }
+
 /** Stores lanes 0 … min(n, 4) − 1 of v at p. */
 @inline function storeUpTo(p: usize, v: v128, n: i32): void {
   if (n >= 4) { v128.store(p, v); return; }
@@ -280,7 +283,7 @@ export function wino_filter_f32(w: usize, C: i32, O: i32, flip: i32, m: i32, c0:
  * bytes, row i), written to the pixels of y [N, OH, OW, O] the tile covers that lie inside the
  * image; S: scratch for the m = 4 two-pass transform.
  */
-function outputTile(m: i32, M: usize, i: i32, mPlane: usize, Op: i32, t: i32, TH: i32, TW: i32, OH: i32, OW: i32, O: i32, S: usize, y: usize): void {
+function outputTile(m: i32, M: usize, i: i32, mPlane: usize, Op: i32, t: i32, TH: i32, TW: i32, OH: i32, OW: i32, O: i32, bias: usize, S: usize, y: usize): void {
   const n = t / (TH * TW), rem = t - n * TH * TW;
   const th = rem / TW, tw = rem - th * TW;
   const oh = m * th, ow = m * tw;
@@ -291,6 +294,7 @@ function outputTile(m: i32, M: usize, i: i32, mPlane: usize, Op: i32, t: i32, TH
   for (let o = 0; o < O; o += 4) {
     const mo = mi + (<usize>o << 2), lanes = O - o;
     const yo = y0 + (<usize>o << 2);
+    const bv = bias ? loadUpTo(bias + (<usize>o << 2), lanes) : f32x4.splat(0); // added last: y = Σ + b
     if (m == 2) {
       // rows of Aᵀ M: s = m0 + m1 + m2, d = m1 − m2 − m3 (per column q)
       const m0 = v128.load(mo), m1 = v128.load(mo + mPlane), m2 = v128.load(mo + 2 * mPlane), m3 = v128.load(mo + 3 * mPlane);
@@ -301,11 +305,11 @@ function outputTile(m: i32, M: usize, i: i32, mPlane: usize, Op: i32, t: i32, TH
       const s2 = f32x4.add(f32x4.add(m2, m6), m10), s3 = f32x4.add(f32x4.add(m3, m7), m11);
       const d0 = f32x4.sub(f32x4.sub(m4, m8), m12), d1 = f32x4.sub(f32x4.sub(m5, m9), m13);
       const d2 = f32x4.sub(f32x4.sub(m6, m10), m14), d3 = f32x4.sub(f32x4.sub(m7, m11), m15);
-      storeUpTo(yo, f32x4.add(f32x4.add(s0, s1), s2), lanes);
-      if (cols > 1) storeUpTo(yo + pixBytes, f32x4.sub(f32x4.sub(s1, s2), s3), lanes);
+      storeUpTo(yo, withBias(f32x4.add(f32x4.add(s0, s1), s2), bv, bias), lanes);
+      if (cols > 1) storeUpTo(yo + pixBytes, withBias(f32x4.sub(f32x4.sub(s1, s2), s3), bv, bias), lanes);
       if (rows > 1) {
-        storeUpTo(yo + rowBytes, f32x4.add(f32x4.add(d0, d1), d2), lanes);
-        if (cols > 1) storeUpTo(yo + rowBytes + pixBytes, f32x4.sub(f32x4.sub(d1, d2), d3), lanes);
+        storeUpTo(yo + rowBytes, withBias(f32x4.add(f32x4.add(d0, d1), d2), bv, bias), lanes);
+        if (cols > 1) storeUpTo(yo + rowBytes + pixBytes, withBias(f32x4.sub(f32x4.sub(d1, d2), d3), bv, bias), lanes);
       }
     } else {
       // Columns q of Aᵀ M into S[a][q] (row stride 96 bytes), then each row a of that times A.
@@ -318,7 +322,7 @@ function outputTile(m: i32, M: usize, i: i32, mPlane: usize, Op: i32, t: i32, TH
         const r = S + <usize>a * 96;
         at6(v128.load(r), v128.load(r, 16), v128.load(r, 32), v128.load(r, 48), v128.load(r, 64), v128.load(r, 80), S + 384, 16);
         const ya = yo + <usize>a * rowBytes;
-        for (let b = 0; b < cols; b++) storeUpTo(ya + <usize>b * pixBytes, v128.load(S + 384 + (<usize>b << 4)), lanes);
+        for (let b = 0; b < cols; b++) storeUpTo(ya + <usize>b * pixBytes, withBias(v128.load(S + 384 + (<usize>b << 4)), bv, bias), lanes);
       }
     }
   }
@@ -377,15 +381,15 @@ function gradTile(m: i32, dy: usize, t: i32, TH: i32, TW: i32, OH: i32, OW: i32,
 }
 
 /**
- * wino_fwd_f32(x, N, H, W, C, U, O, padTop, padLeft, OH, OW, m, ws, y):
+ * wino_fwd_f32(x, N, H, W, C, U, O, padTop, padLeft, OH, OW, m, bias, ws, y):
  * y [N, OH, OW, O] = the stride-1 correlation of x [N, H, W, C] with the 3×3 filter transformed
  * into U by wino_filter_f32 (same m, C, O), x padded by padTop rows and padLeft columns of zeros
- * at the start (and as many as OH, OW need at the end), by F(m×m, 3×3), m = 2 or 4.
- * ws: wino_workspace_f32(C, O, m) floats. Requires C % 4 = 0, 0 ≤ padTop, padLeft. y must not
- * overlap x, U or ws. The bias is not added.
+ * at the start (and as many as OH, OW need at the end), by F(m×m, 3×3), m = 2 or 4; plus bias [O]
+ * (added last, in the output transform) unless bias is 0. ws: wino_workspace_f32(C, O, m) floats.
+ * Requires C % 4 = 0, 0 ≤ padTop, padLeft. y must not overlap x, U or ws.
  */
 export function wino_fwd_f32(x: usize, N: i32, H: i32, W: i32, C: i32, U: usize, O: i32,
-  padTop: i32, padLeft: i32, OH: i32, OW: i32, m: i32, ws: usize, y: usize): void {
+  padTop: i32, padLeft: i32, OH: i32, OW: i32, m: i32, bias: usize, ws: usize, y: usize): void {
   const Op = up(O, 8), og = Op >> 3, np = pointsOf(m), tb = tilesPerBlock(m);
   const V = ws, z = regionZ(ws, np, tb, C), P = regionP(z, C), S = regionS(P, np);
   const M = regionRest(S);
@@ -407,7 +411,7 @@ export function wino_fwd_f32(x: usize, N: i32, H: i32, W: i32, C: i32, U: usize,
         }
       }
     }
-    for (let i = 0; i < cnt; i++) outputTile(m, M, i, mPlane, Op, t0 + i, TH, TW, OH, OW, O, S, y);
+    for (let i = 0; i < cnt; i++) outputTile(m, M, i, mPlane, Op, t0 + i, TH, TW, OH, OW, O, bias, S, y);
   }
 }
 

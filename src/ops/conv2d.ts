@@ -9,7 +9,7 @@ import { describe, fmtShape, rangeError, typeError } from '../errors.js';
 import { Storage, keep } from '../memory.js';
 import { kernels, onLoad, wasmMemory } from '../wasm.js';
 import { partScratch, partsFor, runParts, runRange, splitRange } from '../threads.js';
-import { biasAdd, colsum } from './split.js';
+import { colsum } from './split.js';
 
 interface K {
   conv2d_geom_fields(): number;
@@ -19,7 +19,6 @@ interface K {
   conv2d_bwd_filter_f32(x: number, dy: number, g: number, ws: number, dw: number): void;
   conv2d_bwd_filter_units_f32(g: number): number;
   conv2d_bwd_filter_part_f32(x: number, dy: number, g: number, ws: number, u0: number, u1: number, dw: number): void;
-  bias_add_f32(x: number, rows: number, cols: number, bias: number, y: number): void;
   colsum_f32(x: number, rows: number, cols: number, accumulate: number, y: number): void;
   fill_f32(n: number, value: number, y: number): void;
 }
@@ -29,7 +28,7 @@ export interface WinogradKernels {
   wino_workspace_f32(C: number, O: number, m: number): number;
   wino_filter_f32(w: number, C: number, O: number, flip: number, m: number, c0: number, c1: number, ws: number, U: number): void;
   wino_fwd_f32(x: number, N: number, H: number, W: number, C: number, U: number, O: number,
-    padTop: number, padLeft: number, OH: number, OW: number, m: number, ws: number, y: number): void;
+    padTop: number, padLeft: number, OH: number, OW: number, m: number, bias: number, ws: number, y: number): void;
   wino_bwd_filter_f32(x: number, N: number, H: number, W: number, C: number, dy: number, O: number,
     padTop: number, padLeft: number, OH: number, OW: number, c0: number, c1: number, o0: number, o1: number, m: number, ws: number, dU: number): void;
   wino_filter_grad_f32(dU: number, C: number, O: number, m: number, c0: number, c1: number, ws: number, dw: number): void;
@@ -122,24 +121,29 @@ let workspace: Storage | null = null;
 let winoGrad: Storage | null = null;
 onLoad(() => { geomBlock = null; workspace = null; winoGrad = null; }); // a new engine: the old blocks are gone
 
-/** The fields of the kernels' geometry block, in order (class Geom in assembly/kernels/conv2d.ts). */
+/** The geometry fields of the kernels' block, in order (class Geom in assembly/kernels/conv2d.ts); the bias pointer follows. */
 const GEOM_FIELDS = ['N', 'H', 'W', 'C', 'KH', 'KW', 'O', 'strideH', 'strideW', 'padTop', 'padLeft', 'OH', 'OW'] as const;
+/** i32 values in the block: the geometry, then the forward's bias pointer (0 for none). */
+const GEOM_LEN = GEOM_FIELDS.length + 1;
 
-/** The i32 values of the kernels' geometry block for g (for code that calls the kernels itself). */
-export function conv2dGeometryValues(g: Conv2dGeometry): number[] {
-  return GEOM_FIELDS.map((f) => g[f]);
+/**
+ * The i32 values of the kernels' geometry block for g (for code that calls the kernels itself):
+ * the geometry, then `bias`, a pointer to the forward's bias [O] in engine memory (0: none).
+ */
+export function conv2dGeometryValues(g: Conv2dGeometry, bias = 0): number[] {
+  return [...GEOM_FIELDS.map((f) => g[f]), bias];
 }
 
-/** Writes g into the geometry block and returns its pointer (checks the field count once). */
-function writeGeometry(g: Conv2dGeometry): number {
+/** Writes g (and the bias pointer) into the geometry block and returns its pointer (checks the field count once). */
+function writeGeometry(g: Conv2dGeometry, bias = 0): number {
   if (geomBlock === null) {
     const fields = k().conv2d_geom_fields();
-    if (fields !== GEOM_FIELDS.length) {
-      throw new Error(`${CONV2D}: the engine's geometry block has ${fields} fields, this TypeScript side writes ${GEOM_FIELDS.length}; rebuild both`);
+    if (fields !== GEOM_LEN) {
+      throw new Error(`${CONV2D}: the engine's geometry block has ${fields} fields, this TypeScript side writes ${GEOM_LEN}; rebuild both`);
     }
-    geomBlock = keep(new Storage(GEOM_FIELDS.length));
+    geomBlock = keep(new Storage(GEOM_LEN));
   }
-  geomBlock.i32view().set(conv2dGeometryValues(g));
+  geomBlock.i32view().set(conv2dGeometryValues(g, bias));
   return geomBlock.ptr;
 }
 
@@ -169,8 +173,8 @@ function winoGradScratch(n: number): number {
 const enum Pass { Forward = 0, BackwardInput = 1, BackwardFilter = 2 }
 
 /** Sets up geometry and scratch for one kernel call; returns [geometry pointer, scratch pointer]. */
-function prepare(g: Conv2dGeometry, pass: Pass): [number, number] {
-  const gp = writeGeometry(g);
+function prepare(g: Conv2dGeometry, pass: Pass, bias = 0): [number, number] {
+  const gp = writeGeometry(g, bias);
   return [gp, scratch(k().conv2d_workspace_f32(gp, pass))];
 }
 
@@ -187,10 +191,10 @@ function macs(g: Conv2dGeometry): number {
 }
 
 /**
- * Forward (pass 0: src x, dst y) or backward-input (pass 1: src dy, dst dx) over threads by
- * images; returns false (nothing done) when the call is too small to split.
+ * Forward (pass 0: src x, dst y, plus the bias when not 0) or backward-input (pass 1: src dy,
+ * dst dx) over threads by images; returns false (nothing done) when the call is too small to split.
  */
-function splitByImages(g: Conv2dGeometry, pass: Pass, src: number, w: number, dst: number): boolean {
+function splitByImages(g: Conv2dGeometry, pass: Pass, src: number, w: number, dst: number, bias = 0): boolean {
   const parts = Math.min(partsFor(macs(g), CONV_MIN_PART, 4), g.N);
   if (parts <= 1) return false;
   const bounds = splitRange(g.N, parts);
@@ -199,8 +203,8 @@ function splitByImages(g: Conv2dGeometry, pass: Pass, src: number, w: number, ds
   const jobs: number[][] = [];
   for (let i = 0; i + 1 < bounds.length; i++) {
     const n0 = bounds[i], n = bounds[i + 1] - n0;
-    const gp = partScratch('conv2d-geometry', i, GEOM_FIELDS.length);
-    new Int32Array(wasmMemory().buffer, gp, GEOM_FIELDS.length).set(conv2dGeometryValues({ ...g, N: n }));
+    const gp = partScratch('conv2d-geometry', i, GEOM_LEN);
+    new Int32Array(wasmMemory().buffer, gp, GEOM_LEN).set(conv2dGeometryValues({ ...g, N: n }, bias));
     const ws = partScratch(CONV2D, i, k().conv2d_workspace_f32(gp, pass));
     jobs.push([src + 4 * n0 * srcImage, w, gp, ws, dst + 4 * n0 * dstImage]);
   }
@@ -285,7 +289,7 @@ function filterTransform(fn: 'wino_filter_f32' | 'wino_filter_grad_f32', C: numb
  * Winograd forward (pass 0: x → y with w) or backward-input (pass 1: dy → dx with w flipped and
  * transposed), split by images.
  */
-function winoForward(g: Conv2dGeometry, m: number, pass: Pass, src: number, w: number, dst: number): void {
+function winoForward(g: Conv2dGeometry, m: number, pass: Pass, src: number, w: number, dst: number, bias = 0): void {
   const fwd = pass === Pass.Forward;
   // The pass as a forward correlation: input [N, IH, IW, IC] → output [N, RH, RW, RC].
   const IH = fwd ? g.H : g.OH, IW = fwd ? g.W : g.OW, IC = fwd ? g.C : g.O;
@@ -298,14 +302,14 @@ function winoForward(g: Conv2dGeometry, m: number, pass: Pass, src: number, w: n
   filterTransform('wino_filter_f32', IC, RC, m, U + 4 * uLen, (c0, c1, ws) => [w, IC, RC, fwd ? 0 : 1, m, c0, c1, ws, U]);
   const parts = Math.min(partsFor(winoMacs(g, m), CONV_MIN_PART, 4), g.N);
   if (parts <= 1) {
-    k().wino_fwd_f32(src, g.N, IH, IW, IC, U, RC, pt, pl, RH, RW, m, scratch(size), dst);
+    k().wino_fwd_f32(src, g.N, IH, IW, IC, U, RC, pt, pl, RH, RW, m, bias, scratch(size), dst);
     return;
   }
   const bounds = splitRange(g.N, parts);
   const jobs: number[][] = [];
   for (let i = 0; i + 1 < bounds.length; i++) {
     const n0 = bounds[i], n = bounds[i + 1] - n0;
-    jobs.push([src + 4 * n0 * IH * IW * IC, n, IH, IW, IC, U, RC, pt, pl, RH, RW, m, partScratch(CONV2D, i, size), dst + 4 * n0 * RH * RW * RC]);
+    jobs.push([src + 4 * n0 * IH * IW * IC, n, IH, IW, IC, U, RC, pt, pl, RH, RW, m, bias, partScratch(CONV2D, i, size), dst + 4 * n0 * RH * RW * RC]);
   }
   runParts('wino_fwd_f32', jobs);
 }
@@ -340,13 +344,14 @@ const conv2dOp = defineOp<Attrs>({
   forward({ inputs: [x, w, b], attrs: { g, bias } }) {
     const y = new Tensor([g.N, g.OH, g.OW, g.O]);
     if (y.size === 0) return y;
+    // The bias is added by the kernels, last, as the finished sums are stored.
+    const bp = bias ? b.ptr : 0;
     const m = winogradTile(g, g.C, g.O);
-    if (m > 0) winoForward(g, m, Pass.Forward, x.ptr, w.ptr, y.ptr);
-    else if (!splitByImages(g, Pass.Forward, x.ptr, w.ptr, y.ptr)) {
-      const [gp, ws] = prepare(g, Pass.Forward);
+    if (m > 0) winoForward(g, m, Pass.Forward, x.ptr, w.ptr, y.ptr, bp);
+    else if (!splitByImages(g, Pass.Forward, x.ptr, w.ptr, y.ptr, bp)) {
+      const [gp, ws] = prepare(g, Pass.Forward, bp);
       k().conv2d_fwd_f32(x.ptr, w.ptr, gp, ws, y.ptr);
     }
-    if (bias) biasAdd(y.ptr, g.N * g.OH * g.OW, g.O, b.ptr);
     return y;
   },
   backward({ inputs: [x, w], attrs: { g, bias }, needsInputGrad }, dy) {

@@ -179,6 +179,29 @@ for (const [algorithm, bound] of [['winograd2', 2e-6], ['winograd4', 2e-5]] as c
   }
 });
 
+// The bias is added by the kernels as they store the finished sums: y(x, w, b) must be
+// y(x, w) + b bit for bit on every path (direct, implicit GEMM, both Winograd tiles), at
+// awkward sizes (O % 8, O % 4, pixel tails).
+for (const [xs, ws, algorithm, path] of [
+  [[2, 7, 9, 3], [3, 3, 3, 13], 'auto', 'direct'],
+  [[2, 9, 7, 36], [3, 3, 36, 13], 'gemm', 'implicit GEMM'],
+  [[2, 9, 7, 8], [3, 3, 8, 13], 'winograd2', 'Winograd 2×2'],
+  [[2, 9, 7, 8], [3, 3, 8, 13], 'winograd4', 'Winograd 4×4'],
+  [[3, 12, 10, 32], [3, 3, 32, 22], 'auto', 'Winograd 4×4, split over threads'],
+] as const) {
+  test(`bias added in the kernel (${path}): y(x, w, b) = y(x, w) + b bit for bit, x=[${xs}] w=[${ws}]`, () => withAlgorithm(algorithm, () => tidy(() => {
+    const rng = new Rng(ws[3] + xs[3]);
+    const x = tensor(normals(rng, xs.reduce((a, b) => a * b, 1)), [...xs]);
+    const w = tensor(normals(rng, ws.reduce((a, b) => a * b, 1)), [...ws]);
+    const bv = normals(rng, ws[3]);
+    const plain = conv2d(x, w, null, { padding: 'same' }).data.slice();
+    const got = conv2d(x, w, tensor(bv, [ws[3]]), { padding: 'same' }).data;
+    const want = new Float32Array(plain.length);
+    for (let i = 0; i < plain.length; i++) want[i] = plain[i] + bv[i % ws[3]];
+    assert.equal(Array.from(new Uint32Array(got.buffer, got.byteOffset, got.length)), Array.from(new Uint32Array(want.buffer)));
+  })));
+}
+
 test('setConv2dAlgorithm refuses an unknown name and returns the previous choice', () => {
   assert.throws(() => setConv2dAlgorithm('fft' as Conv2dAlgorithm), /setConv2dAlgorithm: expected one of 'auto', 'gemm', 'winograd2', 'winograd4', got "fft"/);
   assert.is(setConv2dAlgorithm('gemm'), 'auto');
