@@ -79,7 +79,13 @@ export function targets(rows: BenchRow[]): Target[] {
 }
 
 const TARGET_HEAD = ['target', 'measured (same run)', 'ratio', 'needed', 'status', 'note'];
-const targetCells = (t: Target) => [t.target, t.measured, Number.isFinite(t.ratio) ? `${t.ratio.toFixed(2)}×` : '', `${t.needed}×`, t.status, t.note];
+/** The ratio with 2 decimals, or 3 when 2 would round a miss up to the needed value (1.7986 → "1.799×"). */
+export function ratioCell(ratio: number, needed: number): string {
+  if (!Number.isFinite(ratio)) return '';
+  const two = ratio.toFixed(2);
+  return `${ratio < needed && Number(two) >= needed ? ratio.toFixed(3) : two}×`;
+}
+const targetCells = (t: Target) => [t.target, t.measured, ratioCell(t.ratio, t.needed), `${t.needed}×`, t.status, t.note];
 export const targetsText = (t: Target[]) => textTable(TARGET_HEAD, t.map(targetCells));
 
 // ---------------------------------------------------------------------------------------------

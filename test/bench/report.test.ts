@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { recallAtK, jsSearch } from '../../bench/peers/knn.js';
-import { markdownTable, targets, textTable } from '../../bench/report.js';
+import { markdownTable, ratioCell, targets, textTable } from '../../bench/report.js';
 import type { BenchRow } from '../../bench/common.js';
 
 test('recallAtK: 2 queries, 3 of 4 reference neighbours found → 0.75', () => {
@@ -39,6 +39,14 @@ test('targets: ratios from keyed rows, met/missed, and not measured without the 
 test('tables: text columns padded, markdown pipes escaped', () => {
   assert.is(textTable(['a', 'bb'], [['xyz', '1']]), 'a    bb\n---  --\nxyz  1');
   assert.is(markdownTable(['h'], [['a|b']]), '| h |\n| --- |\n| a\\|b |');
+});
+
+test('ratioCell: 2 decimals, 3 when rounding would show a miss as the needed value', () => {
+  assert.is(ratioCell(1.7986, 1.8), '1.799×');
+  assert.is(ratioCell(1.8, 1.8), '1.80×');
+  assert.is(ratioCell(2.6712, 4), '2.67×');
+  assert.is(ratioCell(0.8496, 0.85), '0.850×');
+  assert.is(ratioCell(NaN, 1), '');
 });
 
 test.run();
