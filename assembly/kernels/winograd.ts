@@ -1,7 +1,9 @@
-// Winograd F(2×2, 3×3) convolution: 3×3 filters, stride 1, NHWC activations, HWIO filters, f32.
+// Winograd convolution F(m×m, 3×3), m = 2 or 4: 3×3 filters, stride 1, NHWC activations, HWIO
+// filters, f32.
 //
-// The output is cut into 2×2 tiles; each reads a 4×4 input patch d (zeros outside the image).
-// With the transforms (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016)
+// m = 2: the output is cut into 2×2 tiles; each reads a 4×4 input patch d (zeros outside the
+// image). With the transforms (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
+// 2016)
 //   Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]    (input,  4×4 → 4×4: V = Bᵀ d B)
 //   G  = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]             (filter, 3×3 → 4×4: U = G g Gᵀ)
 //   Aᵀ = [1 1 1 0; 0 1 -1 -1]                       (output, 4×4 → 2×2: Y = Aᵀ M A)
@@ -9,33 +11,37 @@
 // of 36, so the multiplications are 16 independent GEMMs (one per point ξ of the 4×4 transform
 // domain) M[ξ] (tiles × O) = V[ξ] (tiles × C) · U[ξ] (C × O), with 4/9 of the direct convolution's
 // flops. The transforms only add and subtract (and halve, in G), so the results agree with the
-// direct convolution to a few units of f32 rounding (tests compare with a float64 reference).
+// direct convolution to about 1e-7 of the output's scale (tests compare with a float64 reference).
 //
-//   forward          y = conv(x, w): the above, tile blocks of TB tiles (across images)
-//   backward-input   the forward kernel on dy with the filter flipped in both axes and its I/O
-//                    swapped (flip = 1), padding 2 − pad: a stride-1 "full" correlation
-//   backward-filter  dU[ξ] (C × O) = Σ_tiles V[ξ]ᵀ · dM[ξ], dM = A dY Aᵀ (the 2×2 output gradient
-//                    of a tile taken back to the transform domain), then dW = Gᵀ dU G
-//
-// Per block of TB = 64 tiles the forward keeps V (16 × 64 × C floats), M (16 × 64 × O') and the
-// transformed filter U (16 × C × O') in L2 (O' = O rounded up to 8): 1.3 MiB at C = 64, O = 128.
-// The GEMMs run on a 4 × 8 register tile like gemm_kernel_4x8 (gemm.ts) but read A in place
-// through two strides (rows of V for the forward, columns of V for backward-filter), so V is
-// written once by the transform with lanes along the channels and never repacked.
-//
-// F(4×4, 3×3) (m = 4: 6×6 patches, 36 points, 36 products per 16 outputs, 1/4 of the direct
-// flops) uses Lavin & Gray's points 0, ±1, ±2:
+// m = 4 (6×6 patches, 36 points, 36 products per 16 outputs: 1/4 of the direct flops) uses Lavin &
+// Gray's points 0, ±1, ±2:
 //   Bᵀ = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
 //   G  = [¼ 0 0; -⅙ -⅙ -⅙; -⅙ ⅙ -⅙; 1/24 1/12 ⅙; 1/24 -1/12 ⅙; 0 0 1]
 //   Aᵀ = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
 // Its transforms multiply by up to 8, so its rounding error is larger (a few 1e-6 of the output's
-// scale instead of about 1e-7). The kernels take m (2 or 4) as an argument; everything but the
-// transforms is shared.
+// scale); its 6-point transforms run in two passes (columns, then rows) through a small scratch.
+// Everything but the transforms is shared between the two tiles.
+//
+//   forward          y = conv(x, w) + bias: the above over blocks of tiles (across images); the
+//                    filter is transformed once per call (wino_filter_f32), the bias added in the
+//                    output transform
+//   backward-input   the forward kernel on dy with the filter flipped in both axes and its I/O
+//                    swapped (flip = 1), padding 2 − pad: a stride-1 "full" correlation
+//   backward-filter  dU[ξ] (C × O) = Σ_tiles V[ξ]ᵀ · dM[ξ], dM = A dY Aᵀ (the output gradient of
+//                    a tile taken back to the transform domain), then dW = Gᵀ dU G
+//                    (wino_filter_grad_f32)
+//
+// Per block (64 tiles for m = 2, 32 for m = 4) the forward keeps V (points × tiles × C floats) and
+// M (points × tiles × O', O' = O rounded up to 8) in L2 next to the transformed filter U (points ×
+// C × O'). The GEMMs run on gemm.ts's 4 × 8 register tile reading A in place through two strides
+// (kernel_4x8_strided: rows of V for the forward, columns of V for backward-filter), so V is
+// written once by the transform with lanes along the channels and never repacked.
 //
 // Every output element is one fixed sum whatever the thread split: the forward splits by images
-// (tiles never mix images in a sum), backward-filter by points ξ (each dU[ξ] summed over all tiles
-// in tile order). Requirements (checked by src/ops/conv2d.ts): C % 4 = 0 (the transforms run along
-// 4 channels), 0 ≤ padTop, padLeft ≤ 2.
+// (tiles never mix images in a sum), backward-filter by blocks of output or input channels (each
+// dU[ξ][c][o] summed over all tiles in tile order), the filter transforms by channels. Requirements
+// (checked by src/ops/conv2d.ts): C % 4 = 0 (the transforms run along 4 channels), 0 ≤ padTop,
+// padLeft ≤ 2 for backward-input.
 import { ldf, stf } from '../mem';
 import { kernel_4x8_strided } from './gemm';
 
