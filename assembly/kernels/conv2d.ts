@@ -54,7 +54,11 @@ const HEAD_BYTES: usize = 256;
   KH: i32; KW: i32; O: i32;
   strideH: i32; strideW: i32; padTop: i32; padLeft: i32;
   OH: i32; OW: i32;
-  /** The forward's bias [O] (a pointer), or 0 for none; the backward passes ignore it. */
+  /**
+   * Forward: the bias [O] to add (a pointer), or 0 for none. Backward-filter: where to write db [O]
+   * = the column sums of dy, when its path sums them (conv2d_bwd_filter_sums_bias_f32), or 0.
+   * Backward-input ignores it.
+   */
   bias: i32;
 }
 
@@ -511,12 +515,12 @@ function bwdfPanels(x: usize, dy: usize, g: Geom, u0: i32, u1: i32, pix: usize, 
   }
 }
 
-/** Sizes the direct backward-filter workspace: tap offsets, dW tile, input strip, dy strip. */
+/** Sizes the direct backward-filter workspace: tap offsets, dW tile, input strip, dy strip, db. */
 function bwdfDirectLayout(g: Geom): usize {
   const KP = up(g.KH * g.KW * g.C, 4), OP = up(g.O, 8);
   const R = max(1, min(g.OH, (STRIP_PIXELS + g.OW - 1) / g.OW));
   const Wp = (g.OW - 1) * g.strideW + g.KW, SR = (R - 1) * g.strideH + g.KH;
-  return HEAD_BYTES + bytes64(KP) + bytes64(KP * OP) + bytes64(SR * Wp * g.C) + bytes64(R * g.OW * OP);
+  return HEAD_BYTES + bytes64(KP) + bytes64(KP * OP) + bytes64(SR * Wp * g.C) + bytes64(R * g.OW * OP) + bytes64(OP);
 }
 
 /**
@@ -524,6 +528,8 @@ function bwdfDirectLayout(g: Geom): usize {
  * copied once, padded, and its dy rows once (a sequential read; read in place when O % 8 = 0); each 4 (kh, kw, c) × 8 o tile
  * of dW keeps its accumulators in registers over the strip's pixels, reading x through 4 tap
  * offsets. Only the 8-column blocks u0 .. u1 of dW are computed and stored (a thread's part).
+ * With g.bias set, db[o] (the same columns) = Σ dy over the pixels in order, from the strip while
+ * it is in cache: colsum_f32's order, so the same bits.
  */
 function bwdfDirect(x: usize, dy: usize, g: Geom, ws: usize, u0: i32, u1: i32, dw: usize): void {
   const C = g.C, KW = g.KW, K = g.KH * KW * C, KP = up(K, 4), O = g.O, OP = up(O, 8), OW = g.OW, OH = g.OH;
@@ -536,6 +542,8 @@ function bwdfDirect(x: usize, dy: usize, g: Geom, ws: usize, u0: i32, u1: i32, d
   const dwt = offs + bytes64(KP);
   const strip = dwt + bytes64(KP * OP);
   const dyb = strip + bytes64(SR * rowLen);
+  const dbt = dyb + bytes64(R * OW * OP), db = <usize>g.bias;
+  if (db) memory.fill(dbt, 0, <usize>OP << 2);
   // Byte offset of row k's value from a pixel's window corner in the strip; padding rows (k ≥ K)
   // read row 0's value (their results are dropped).
   for (let k = 0; k < KP; k++) {
@@ -604,9 +612,24 @@ function bwdfDirect(x: usize, dy: usize, g: Geom, ws: usize, u0: i32, u1: i32, d
           v128.store(t, c0); v128.store(t, c1, 16);
         }
       }
+      if (db) {
+        for (let ob = ob0; ob < ob1; ob += 8) {
+          const t = dbt + (<usize>ob << 2);
+          let d0 = v128.load(t), d1 = v128.load(t, 16);
+          for (let r = 0; r < rr; r++) {
+            let dq = dys + (<usize>(r * OW * OP + ob) << 2);
+            for (let ow = 0; ow < OW; ow++) {
+              d0 = f32x4.add(d0, v128.load(dq)); d1 = f32x4.add(d1, v128.load(dq, 16));
+              dq += dstride;
+            }
+          }
+          v128.store(t, d0); v128.store(t, d1, 16);
+        }
+      }
     }
   }
   const o1 = min(O, ob1);
+  if (db) for (let o = ob0; o < o1; o++) stf(db, o, ldf(dbt, o));
   for (let k = 0; k < K; k++) {
     for (let o = ob0; o < o1; o++) stf(dw, k * O + o, ldf(dwt, k * OP + o));
   }
@@ -763,6 +786,15 @@ export function conv2d_bwd_input_f32(dy: usize, w: usize, g_: usize, ws: usize, 
  */
 export function conv2d_bwd_filter_f32(x: usize, dy: usize, g_: usize, ws: usize, dw: usize): void {
   conv2d_bwd_filter_part_f32(x, dy, g_, ws, 0, conv2d_bwd_filter_units_f32(g_), dw);
+}
+
+/**
+ * conv2d_bwd_filter_sums_bias_f32(g): 1 when conv2d_bwd_filter_f32 / _part_f32 for the geometry
+ * block g writes db (the column sums of dy) to g's bias field as it goes (the direct path: C % 4 ≠ 0
+ * or C < 32), 0 when the caller must sum them itself.
+ */
+export function conv2d_bwd_filter_sums_bias_f32(g_: usize): i32 {
+  return usePackedBwdf(changetype<Geom>(g_)) ? 0 : 1;
 }
 
 /**

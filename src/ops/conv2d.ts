@@ -18,6 +18,7 @@ interface K {
   conv2d_bwd_input_f32(dy: number, w: number, g: number, ws: number, dx: number): void;
   conv2d_bwd_filter_f32(x: number, dy: number, g: number, ws: number, dw: number): void;
   conv2d_bwd_filter_units_f32(g: number): number;
+  conv2d_bwd_filter_sums_bias_f32(g: number): number;
   conv2d_bwd_filter_part_f32(x: number, dy: number, g: number, ws: number, u0: number, u1: number, dw: number): void;
   colsum_f32(x: number, rows: number, cols: number, accumulate: number, y: number): void;
   fill_f32(n: number, value: number, y: number): void;
@@ -213,10 +214,10 @@ function splitByImages(g: Conv2dGeometry, pass: Pass, src: number, w: number, ds
 }
 
 /** Backward-filter over threads by blocks of dW; returns false when too small to split. */
-function splitBwdFilter(g: Conv2dGeometry, x: number, dy: number, dw: number): boolean {
+function splitBwdFilter(g: Conv2dGeometry, x: number, dy: number, dw: number, db = 0): boolean {
   let parts = partsFor(macs(g), CONV_MIN_PART);
   if (parts <= 1) return false;
-  const gp = writeGeometry(g);
+  const gp = writeGeometry(g, db);
   const units = k().conv2d_bwd_filter_units_f32(gp);
   parts = Math.min(parts, units);
   if (parts <= 1) return false;
@@ -366,19 +367,24 @@ const conv2dOp = defineOp<Attrs>({
         k().conv2d_bwd_input_f32(dy.ptr, w.ptr, gp, ws, dx.ptr);
       }
     }
+    if (bias && needsInputGrad[2]) db = new Tensor([g.O]);
+    // db = the column sums of dy: summed by the direct backward-filter kernel while dy's strips are
+    // in cache when it runs (the same order, so the same bits as colsum), else by colsum.
+    let dbDone = false;
     if (needsInputGrad[1]) {
       dw = new Tensor(w.shape);
       if (M === 0) k().fill_f32(dw.size, 0, dw.ptr);
       else if (winogradTile(g, g.C, g.O) > 0) winoBwdFilter(g, winogradTile(g, g.C, g.O), x.ptr, dy.ptr, dw.ptr);
-      else if (!splitBwdFilter(g, x.ptr, dy.ptr, dw.ptr)) {
-        const [gp, ws] = prepare(g, Pass.BackwardFilter);
-        k().conv2d_bwd_filter_f32(x.ptr, dy.ptr, gp, ws, dw.ptr);
+      else {
+        dbDone = db !== null && k().conv2d_bwd_filter_sums_bias_f32(writeGeometry(g)) === 1;
+        const dbp = dbDone ? (db as Tensor).ptr : 0;
+        if (!splitBwdFilter(g, x.ptr, dy.ptr, dw.ptr, dbp)) {
+          const [gp, ws] = prepare(g, Pass.BackwardFilter, dbp);
+          k().conv2d_bwd_filter_f32(x.ptr, dy.ptr, gp, ws, dw.ptr);
+        }
       }
     }
-    if (bias && needsInputGrad[2]) {
-      db = new Tensor([g.O]);
-      colsum(dy.ptr, M, g.O, db.ptr);
-    }
+    if (db !== null && !dbDone) colsum(dy.ptr, M, g.O, db.ptr);
     return bias ? [dx, dw, db] : [dx, dw];
   },
 });

@@ -202,6 +202,33 @@ for (const [xs, ws, algorithm, path] of [
   })));
 }
 
+const prod = (v: readonly number[]) => v.reduce((a, b) => a * b, 1);
+
+// db is summed by the direct backward-filter kernel while it reads dy (or by colsum on the other
+// paths): either way each channel's sum runs over the pixels in order, in f32 — checked bit for bit
+// against that sum done in JS (Math.fround after every add).
+for (const [xs, ws, stride, path] of [
+  [[2, 9, 7, 1], [3, 3, 1, 13], 1, 'direct, O % 8 = 5'],
+  [[3, 17, 13, 3], [5, 5, 3, 7], 3, 'direct, strided'],
+  [[2, 64, 64, 1], [3, 3, 1, 32], 1, 'direct, layer 1 (strips, dy read in place)'],
+  [[2, 8, 8, 32], [3, 3, 32, 9], 1, 'packed (colsum)'],
+  [[2, 9, 7, 8], [3, 3, 8, 20], 1, 'Winograd (colsum)'],
+] as const) {
+  test(`db = Σ dy over the pixels in order, bit for bit (${path}) x=[${xs}] w=[${ws}]`, () => tidy(() => {
+    const rng = new Rng(xs[1] + ws[3]);
+    const x = tensor(normals(rng, prod(xs)), [...xs], { requiresGrad: true });
+    const w = tensor(normals(rng, prod(ws)), [...ws], { requiresGrad: true });
+    const b = tensor(normals(rng, ws[3]), [ws[3]], { requiresGrad: true });
+    const y = conv2d(x, w, b, { stride, padding: 'same' });
+    const dyv = normals(rng, y.size);
+    y.backward(tensor(dyv, [...y.shape]));
+    const O = ws[3], want = new Float32Array(O);
+    for (let i = 0; i < dyv.length; i++) want[i % O] = Math.fround(want[i % O] + dyv[i]);
+    const got = (b.grad as Tensor).data;
+    assert.equal(Array.from(new Uint32Array(got.buffer, got.byteOffset, O)), Array.from(new Uint32Array(want.buffer)));
+  }));
+}
+
 test('setConv2dAlgorithm refuses an unknown name and returns the previous choice', () => {
   assert.throws(() => setConv2dAlgorithm('fft' as Conv2dAlgorithm), /setConv2dAlgorithm: expected one of 'auto', 'gemm', 'winograd2', 'winograd4', got "fft"/);
   assert.is(setConv2dAlgorithm('gemm'), 'auto');
