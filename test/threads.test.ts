@@ -10,7 +10,7 @@ import { unshareMemoryImport } from '../src/wasm.js';
 import { parameter, randn, tensor, Tensor } from '../src/tensor.js';
 import { Rng } from '../src/random.js';
 import { gemmInto } from '../src/ops/dense.js';
-import { conv2d } from '../src/ops/conv2d.js';
+import { conv2d, setConv2dAlgorithm, type Conv2dAlgorithm } from '../src/ops/conv2d.js';
 import { mul, sum } from '../src/ops/elementwise.js';
 import { relu } from '../src/ops/activation.js';
 import { maxPool2d } from '../src/ops/pool.js';
@@ -116,19 +116,28 @@ test('gemm 256x384x512 at the default threshold (split): 1 thread = 2 threads, b
   sameBits(one, two, 'C');
 });
 
-type ConvCase = [x: number[], w: number[], stride: number, padding: 'same' | 'valid' | number, note: string];
+type ConvCase = [x: number[], w: number[], stride: number, padding: 'same' | 'valid' | number, note: string, algorithm?: Conv2dAlgorithm];
 const convCases: ConvCase[] = [
   [[3, 9, 7, 1], [3, 3, 1, 5], 1, 'same', 'direct fwd, dot bwd-input, direct bwd-filter'],
-  [[2, 8, 8, 32], [3, 3, 32, 9], 1, 'same', 'igemm fwd, igemm bwd-input, packed bwd-filter'],
+  [[2, 8, 8, 32], [3, 3, 32, 9], 1, 'same', 'igemm fwd, igemm bwd-input, packed bwd-filter', 'gemm'],
   [[5, 11, 13, 36], [3, 2, 36, 17], 2, 'valid', 'stride 2, packed bwd-filter, O % 8 = 1'],
   [[3, 17, 13, 3], [5, 5, 3, 7], 3, 1, 'stride 3 > pad, dot bwd-input'],
   [[4, 6, 5, 8], [3, 3, 8, 12], 2, 'same', 'C = 8: igemm bwd-input, direct bwd-filter'],
-  [[1, 7, 7, 40], [3, 3, 40, 4], 1, 'same', 'N = 1: fwd unsplit, bwd-filter split'],
+  [[1, 7, 7, 40], [3, 3, 40, 4], 1, 'same', 'N = 1: fwd unsplit, bwd-filter split', 'gemm'],
   [[3, 12, 10, 32], [3, 3, 32, 24], 1, 'same', 'Winograd 4×4: fwd and bwd-input by images, bwd-filter by output channels'],
-  [[2, 9, 11, 40], [3, 3, 40, 16], 1, 'valid', 'Winograd 2×2 (7×9 output): bwd-filter by input channels (C > O)'],
+  [[2, 7, 8, 40], [3, 3, 40, 16], 1, 'valid', 'Winograd 2×2 (5×6 output): bwd-filter by input channels (C > O); bwd-input 4×4'],
 ];
 
-function convRun([xs, ws, stride, padding]: ConvCase): Float32Array[] {
+function convRun([xs, ws, stride, padding, , algorithm]: ConvCase): Float32Array[] {
+  const prev = setConv2dAlgorithm(algorithm ?? 'auto');
+  try {
+    return convRunAs([xs, ws, stride, padding, '']);
+  } finally {
+    setConv2dAlgorithm(prev);
+  }
+}
+
+function convRunAs([xs, ws, stride, padding]: ConvCase): Float32Array[] {
   return tidy(() => {
     const rng = new Rng(xs[0] * 31 + ws[3]);
     const x = parameter(randn(xs, rng)), w = parameter(randn(ws, rng, 0.3)), b = parameter(randn([ws[3]], rng, 0.1));

@@ -256,22 +256,23 @@ export function setConv2dAlgorithm(a: Conv2dAlgorithm): Conv2dAlgorithm {
   return prev;
 }
 
-/** Smallest channel counts (in and out) for which 'auto' takes Winograd. */
-const WINO_MIN_CHANNELS = 16;
-/** Smallest output side for which 'auto' takes the 4×4 tile (below it, 2×2 tiles waste less at the edges). */
-const WINO4_MIN_SIDE = 8;
-
 /**
  * The Winograd tile m (2 or 4) for a pass, 0 for the implicit GEMM. cin: the channels the pass's
- * transform reads (forward and backward-filter: C; backward-input: O), cout: the other side.
+ * transform reads (forward and backward-filter: C; backward-input: O), cout: the other side;
+ * (outH, outW): the pass's output. 'auto' takes the tile whose padded tiles hold fewer
+ * transform-domain products (ties to 2×2: its transforms are cheaper), then Winograd only where it
+ * measured faster than the implicit GEMM (bench/conv2d.ts and shapes around it, batch 64, one
+ * thread, forward and both backwards): 4×4 tiles from 8 input channels (at 4 it was a tie), 2×2
+ * tiles from 16 channels each side (below that no faster).
  */
-function winogradTile(g: Conv2dGeometry, cin: number, cout: number): number {
+function winogradTile(g: Conv2dGeometry, cin: number, cout: number, outH: number, outW: number): number {
   if (algorithm === 'gemm') return 0;
   if (g.KH !== 3 || g.KW !== 3 || g.strideH !== 1 || g.strideW !== 1 || cin % 4 !== 0 || g.padTop > 2 || g.padLeft > 2) return 0;
   if (algorithm === 'winograd2') return 2;
   if (algorithm === 'winograd4') return 4;
-  if (cin < WINO_MIN_CHANNELS || cout < WINO_MIN_CHANNELS) return 0;
-  return Math.min(g.OH, g.OW) >= WINO4_MIN_SIDE ? 4 : 2;
+  const cost = (m: number) => Math.ceil(outH / m) * Math.ceil(outW / m) * (m + 2) ** 2;
+  if (cost(4) < cost(2)) return cin >= 8 && cout >= 4 ? 4 : 0;
+  return cin >= 16 && cout >= 16 ? 2 : 0;
 }
 
 /** Multiplications of a Winograd pass with tile m, for the split rule. */
@@ -347,7 +348,7 @@ const conv2dOp = defineOp<Attrs>({
     if (y.size === 0) return y;
     // The bias is added by the kernels, last, as the finished sums are stored.
     const bp = bias ? b.ptr : 0;
-    const m = winogradTile(g, g.C, g.O);
+    const m = winogradTile(g, g.C, g.O, g.OH, g.OW);
     if (m > 0) winoForward(g, m, Pass.Forward, x.ptr, w.ptr, y.ptr, bp);
     else if (!splitByImages(g, Pass.Forward, x.ptr, w.ptr, y.ptr, bp)) {
       const [gp, ws] = prepare(g, Pass.Forward, bp);
@@ -360,7 +361,7 @@ const conv2dOp = defineOp<Attrs>({
     const M = g.N * g.OH * g.OW;
     if (needsInputGrad[0]) {
       dx = new Tensor(x.shape);
-      const m = winogradTile(g, g.O, g.C);
+      const m = winogradTile(g, g.O, g.C, g.H, g.W);
       if (dx.size > 0 && m > 0) winoForward(g, m, Pass.BackwardInput, dy.ptr, w.ptr, dx.ptr);
       else if (dx.size > 0 && !splitByImages(g, Pass.BackwardInput, dy.ptr, w.ptr, dx.ptr)) {
         const [gp, ws] = prepare(g, Pass.BackwardInput);
@@ -374,7 +375,7 @@ const conv2dOp = defineOp<Attrs>({
     if (needsInputGrad[1]) {
       dw = new Tensor(w.shape);
       if (M === 0) k().fill_f32(dw.size, 0, dw.ptr);
-      else if (winogradTile(g, g.C, g.O) > 0) winoBwdFilter(g, winogradTile(g, g.C, g.O), x.ptr, dy.ptr, dw.ptr);
+      else if (winogradTile(g, g.C, g.O, g.OH, g.OW) > 0) winoBwdFilter(g, winogradTile(g, g.C, g.O, g.OH, g.OW), x.ptr, dy.ptr, dw.ptr);
       else {
         dbDone = db !== null && k().conv2d_bwd_filter_sums_bias_f32(writeGeometry(g)) === 1;
         const dbp = dbDone ? (db as Tensor).ptr : 0;

@@ -207,14 +207,14 @@ const prod = (v: readonly number[]) => v.reduce((a, b) => a * b, 1);
 // db is summed by the direct backward-filter kernel while it reads dy (or by colsum on the other
 // paths): either way each channel's sum runs over the pixels in order, in f32 — checked bit for bit
 // against that sum done in JS (Math.fround after every add).
-for (const [xs, ws, stride, path] of [
-  [[2, 9, 7, 1], [3, 3, 1, 13], 1, 'direct, O % 8 = 5'],
-  [[3, 17, 13, 3], [5, 5, 3, 7], 3, 'direct, strided'],
-  [[2, 64, 64, 1], [3, 3, 1, 32], 1, 'direct, layer 1 (strips, dy read in place)'],
-  [[2, 8, 8, 32], [3, 3, 32, 9], 1, 'packed (colsum)'],
-  [[2, 9, 7, 8], [3, 3, 8, 20], 1, 'Winograd (colsum)'],
+for (const [xs, ws, stride, path, algorithm] of [
+  [[2, 9, 7, 1], [3, 3, 1, 13], 1, 'direct, O % 8 = 5', 'auto'],
+  [[3, 17, 13, 3], [5, 5, 3, 7], 3, 'direct, strided', 'auto'],
+  [[2, 64, 64, 1], [3, 3, 1, 32], 1, 'direct, layer 1 (strips, dy read in place)', 'auto'],
+  [[2, 8, 8, 32], [3, 3, 32, 9], 1, 'packed (colsum)', 'gemm'],
+  [[2, 9, 7, 8], [3, 3, 8, 20], 1, 'Winograd (colsum)', 'auto'],
 ] as const) {
-  test(`db = Σ dy over the pixels in order, bit for bit (${path}) x=[${xs}] w=[${ws}]`, () => tidy(() => {
+  test(`db = Σ dy over the pixels in order, bit for bit (${path}) x=[${xs}] w=[${ws}]`, () => withAlgorithm(algorithm, () => tidy(() => {
     const rng = new Rng(xs[1] + ws[3]);
     const x = tensor(normals(rng, prod(xs)), [...xs], { requiresGrad: true });
     const w = tensor(normals(rng, prod(ws)), [...ws], { requiresGrad: true });
@@ -226,7 +226,7 @@ for (const [xs, ws, stride, path] of [
     for (let i = 0; i < dyv.length; i++) want[i % O] = Math.fround(want[i % O] + dyv[i]);
     const got = (b.grad as Tensor).data;
     assert.equal(Array.from(new Uint32Array(got.buffer, got.byteOffset, O)), Array.from(new Uint32Array(want.buffer)));
-  }));
+  })));
 }
 
 test('setConv2dAlgorithm refuses an unknown name and returns the previous choice', () => {
