@@ -16,9 +16,9 @@
 //   forward          KH·KW·C ≤ DIRECT_FWD_K  direct (4 pixels × 8 channels), else implicit GEMM
 //   backward-input   C ≤ DOT_MAX_C           dot products along o, else implicit GEMM per phase
 //   backward-filter  C % 4 = 0 and C ≥ 32    packed (micro-kernel), else direct
-// The thresholds were measured (bench/conv2d.ts and shapes around them). 3×3 stride-1 layers with
-// at least 16 channels on each side do not come here by default: src/ops/conv2d.ts sends them to
-// the Winograd kernels (winograd.ts), 2.3–2.9× faster at the network's layers 2 and 3.
+// The thresholds were measured (bench/conv2d.ts and shapes around them). Most 3×3 stride-1 layers
+// (8 or more input channels, a multiple of 4) do not come here by default: src/ops/conv2d.ts sends
+// them to the Winograd kernels (winograd.ts), 2.3–2.9× faster at the network's layers 2 and 3.
 //
 // The geometry is a block of conv2d_geom_fields() i32 in linear memory (field order of class
 // Geom), written by TypeScript. Scratch: conv2d_workspace_f32(g, pass) f32 elements at a 64-byte
@@ -59,7 +59,7 @@ const HEAD_BYTES: usize = 256;
    * = the column sums of dy, when its path sums them (conv2d_bwd_filter_sums_bias_f32), or 0.
    * Backward-input ignores it.
    */
-  bias: i32;
+  bias: usize;
 }
 
 /**
@@ -124,7 +124,7 @@ function directFwdLayout(g: Geom): usize {
 
 /** Output rows oh0 .. oh1 of image n (the unit a thread would take), plus the bias when g has one. */
 function directFwdRows(x: usize, g: Geom, wp: usize, n: i32, oh0: i32, oh1: i32, rb: usize, tile: usize, y: usize): void {
-  const bias = <usize>g.bias;
+  const bias = g.bias;
   const C = g.C, KWC = g.KW * C, O = g.O, OW = g.OW;
   const Wp = (up(OW, 4) - 1) * g.strideW + g.KW, rowLen = Wp * C;
   const K = g.KH * KWC;
@@ -542,7 +542,7 @@ function bwdfDirect(x: usize, dy: usize, g: Geom, ws: usize, u0: i32, u1: i32, d
   const dwt = offs + bytes64(KP);
   const strip = dwt + bytes64(KP * OP);
   const dyb = strip + bytes64(SR * rowLen);
-  const dbt = dyb + bytes64(R * OW * OP), db = <usize>g.bias;
+  const dbt = dyb + bytes64(R * OW * OP), db = g.bias;
   if (db) memory.fill(dbt, 0, <usize>OP << 2);
   // Byte offset of row k's value from a pixel's window corner in the strip; padding rows (k ≥ K)
   // read row 0's value (their results are dropped).
@@ -689,7 +689,7 @@ export function conv2d_fwd_f32(x: usize, w: usize, g_: usize, ws: usize, y: usiz
     }
   }
   igemmRows(p, x, 0, g.N * g.OH * g.OW, y);
-  if (g.bias) bias_add_f32(y, g.N * g.OH * g.OW, g.O, <usize>g.bias, y);
+  if (g.bias) bias_add_f32(y, g.N * g.OH * g.OW, g.O, g.bias, y);
 }
 
 /**

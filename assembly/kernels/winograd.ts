@@ -71,6 +71,17 @@ function wino_kernel_4x8(kc: i32, a: usize, rs: usize, ks: usize, pb: usize, c: 
   kernel_4x8_strided(kc, a, rs, ks, pb, c, ldc, accumulate);
 }
 
+/** Tiles are numbered image by image, TH × TW per image, row by row: tile t's image, row, column. */
+@inline function tileImage(t: i32, TH: i32, TW: i32): i32 { return t / (TH * TW); }
+@inline function tileRow(t: i32, TH: i32, TW: i32): i32 { return (t / TW) % TH; }
+@inline function tileCol(t: i32, TW: i32): i32 { return t % TW; }
+
+/** Byte address of output pixel (n, m·th, m·tw) — tile t's first — of an [N, OH, OW, O] tensor at base. */
+@inline function tileOrigin(base: usize, t: i32, m: i32, TH: i32, TW: i32, OH: i32, OW: i32, O: i32): usize {
+  const oh = m * tileRow(t, TH, TW), ow = m * tileCol(t, TW);
+  return base + (<usize>((tileImage(t, TH, TW) * OH + oh) * OW + ow) * O << 2);
+}
+
 /**
  * wino_workspace_f32(C, O, m): f32 elements of scratch one call of wino_fwd_f32 or
  * wino_bwd_filter_f32 needs for F(m×m, 3×3) with C input and O output channels (the channels of
@@ -153,9 +164,8 @@ function inputTransform(m: i32, x: usize, H: i32, W: i32, C: i32, c0: i32, c1: i
   const rowC: usize = <usize>C << 2;
   for (let i = 0; i < cnt; i++) {
     const t = t0 + i;
-    const n = t / (TH * TW), rem = t - n * TH * TW;
-    const th = rem / TW, tw = rem - th * TW;
-    const ih0 = m * th - padTop, iw0 = m * tw - padLeft;
+    const n = tileImage(t, TH, TW);
+    const ih0 = m * tileRow(t, TH, TW) - padTop, iw0 = m * tileCol(t, TW) - padLeft;
     for (let p = 0; p < side; p++) {
       for (let q = 0; q < side; q++) {
         const ih = ih0 + p, iw = iw0 + q;
@@ -290,11 +300,8 @@ export function wino_filter_f32(w: usize, C: i32, O: i32, flip: i32, m: i32, c0:
  * image; S: scratch for the m = 4 two-pass transform.
  */
 function outputTile(m: i32, M: usize, i: i32, mPlane: usize, Op: i32, t: i32, TH: i32, TW: i32, OH: i32, OW: i32, O: i32, bias: usize, S: usize, y: usize): void {
-  const n = t / (TH * TW), rem = t - n * TH * TW;
-  const th = rem / TW, tw = rem - th * TW;
-  const oh = m * th, ow = m * tw;
-  const rows = min(m, OH - oh), cols = min(m, OW - ow);
-  const y0 = y + (<usize>((n * OH + oh) * OW + ow) * O << 2);
+  const rows = min(m, OH - m * tileRow(t, TH, TW)), cols = min(m, OW - m * tileCol(t, TW));
+  const y0 = tileOrigin(y, t, m, TH, TW, OH, OW, O);
   const rowBytes: usize = <usize>(OW * O) << 2, pixBytes: usize = <usize>O << 2;
   const mi = M + <usize>i * (<usize>Op << 2);
   for (let o = 0; o < O; o += 4) {
@@ -341,11 +348,8 @@ function outputTile(m: i32, M: usize, i: i32, mPlane: usize, Op: i32, t: i32, TH
  */
 function gradTile(m: i32, dy: usize, t: i32, TH: i32, TW: i32, OH: i32, OW: i32, O: i32, o0: i32, o1: i32,
   i: i32, D: usize, dPanel: usize, dPlane: usize, S: usize): void {
-  const n = t / (TH * TW), rem = t - n * TH * TW;
-  const th = rem / TW, tw = rem - th * TW;
-  const oh = m * th, ow = m * tw;
-  const rows = min(m, OH - oh), cols = min(m, OW - ow);
-  const y0 = dy + (<usize>((n * OH + oh) * OW + ow) * O << 2);
+  const rows = min(m, OH - m * tileRow(t, TH, TW)), cols = min(m, OW - m * tileCol(t, TW));
+  const y0 = tileOrigin(dy, t, m, TH, TW, OH, OW, O);
   const rowBytes: usize = <usize>(OW * O) << 2, pixBytes: usize = <usize>O << 2;
   const zero = f32x4.splat(0);
   for (let o = o0; o < o1; o += 4) {

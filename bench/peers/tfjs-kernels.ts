@@ -36,7 +36,7 @@ export async function suite(o: SuiteOptions): Promise<BenchRow[]> {
         const f = 2 * l.x[0] * l.x[1] * l.x[2] * l.w[0] * l.w[1] * l.w[2] * l.w[3];
         ours.set(`${l.name}.${n}`, gflops(f, cms));
         rows.push({ name: `conv2d ${l.name} x=[${l.x}] w=[${l.w}] forward`, impl: 'facemetric conv2d', ms: cms, gflops: gflops(f, cms), threads: n, key: `conv.${l.name}.facemetric.${n}`,
-          note: l.w[2] >= 16 ? 'Winograd F(4×4,3×3): effective GFLOP/s (direct-convolution flops / time)' : undefined });
+          note: l.w[2] % 4 === 0 && l.w[2] >= 8 ? 'Winograd F(4×4,3×3): effective GFLOP/s (direct-convolution flops / time)' : undefined });
         x.dispose(); w.dispose();
       }
     });

@@ -119,8 +119,8 @@ export function conv2dOutputShape(xShape: Shape, wShape: Shape, opts: Conv2dOpti
 
 let geomBlock: Storage | null = null;
 let workspace: Storage | null = null;
-let winoGrad: Storage | null = null;
-onLoad(() => { geomBlock = null; workspace = null; winoGrad = null; }); // a new engine: the old blocks are gone
+let winoBlock: Storage | null = null;
+onLoad(() => { geomBlock = null; workspace = null; winoBlock = null; }); // a new engine: the old blocks are gone
 
 /** The geometry fields of the kernels' block, in order (class Geom in assembly/kernels/conv2d.ts); the bias pointer follows. */
 const GEOM_FIELDS = ['N', 'H', 'W', 'C', 'KH', 'KW', 'O', 'strideH', 'strideW', 'padTop', 'padLeft', 'OH', 'OW'] as const;
@@ -148,13 +148,17 @@ function writeGeometry(g: Conv2dGeometry, bias = 0): number {
   return geomBlock.ptr;
 }
 
+/** `held` when it has at least n f32 elements, else a new kept block (the old one disposed). */
+function atLeast(held: Storage | null, n: number): Storage {
+  if (held !== null && held.length >= n) return held;
+  const s = keep(new Storage(n));
+  held?.dispose();
+  return s;
+}
+
 /** A scratch block of at least n f32 elements (the same one while it is large enough). */
 function scratch(n: number): number {
-  if (workspace === null || workspace.length < n) {
-    workspace?.dispose();
-    workspace = null;
-    workspace = keep(new Storage(n));
-  }
+  workspace = atLeast(workspace, n);
   return workspace.ptr;
 }
 
@@ -162,13 +166,9 @@ function scratch(n: number): number {
  * The Winograd filter in the transform domain (forward, backward-input) or its gradient
  * (backward-filter), plus 80 floats of scratch per channel after it: at least n f32 elements.
  */
-function winoGradScratch(n: number): number {
-  if (winoGrad === null || winoGrad.length < n) {
-    winoGrad?.dispose();
-    winoGrad = null;
-    winoGrad = keep(new Storage(n));
-  }
-  return winoGrad.ptr;
+function winoScratch(n: number): number {
+  winoBlock = atLeast(winoBlock, n);
+  return winoBlock.ptr;
 }
 
 const enum Pass { Forward = 0, BackwardInput = 1, BackwardFilter = 2 }
@@ -300,7 +300,7 @@ function winoForward(g: Conv2dGeometry, m: number, pass: Pass, src: number, w: n
   const size = k().wino_workspace_f32(IC, RC, m);
   // The filter is transformed once, before the parts.
   const uLen = (m + 2) ** 2 * IC * Math.ceil(RC / 8) * 8;
-  const U = winoGradScratch(uLen + 80 * IC);
+  const U = winoScratch(uLen + 80 * IC);
   filterTransform('wino_filter_f32', IC, RC, m, U + 4 * uLen, (c0, c1, ws) => [w, IC, RC, fwd ? 0 : 1, m, c0, c1, ws, U]);
   const parts = Math.min(partsFor(winoMacs(g, m), CONV_MIN_PART, 4), g.N);
   if (parts <= 1) {
@@ -324,7 +324,7 @@ function winoForward(g: Conv2dGeometry, m: number, pass: Pass, src: number, w: n
 function winoBwdFilter(g: Conv2dGeometry, m: number, x: number, dy: number, dw: number): void {
   const Op = Math.ceil(g.O / 8) * 8;
   const du = (m + 2) ** 2 * g.C * Op;
-  const dU = winoGradScratch(du + 80 * g.C);
+  const dU = winoScratch(du + 80 * g.C);
   const size = k().wino_workspace_f32(g.C, g.O, m);
   const byO = Op >= g.C;
   const bounds = splitRange(byO ? Op : g.C, partsFor(winoMacs(g, m), CONV_MIN_PART), byO ? 8 : 4);
@@ -374,8 +374,9 @@ const conv2dOp = defineOp<Attrs>({
     let dbDone = false;
     if (needsInputGrad[1]) {
       dw = new Tensor(w.shape);
+      const mf = winogradTile(g, g.C, g.O, g.OH, g.OW);
       if (M === 0) k().fill_f32(dw.size, 0, dw.ptr);
-      else if (winogradTile(g, g.C, g.O, g.OH, g.OW) > 0) winoBwdFilter(g, winogradTile(g, g.C, g.O, g.OH, g.OW), x.ptr, dy.ptr, dw.ptr);
+      else if (mf > 0) winoBwdFilter(g, mf, x.ptr, dy.ptr, dw.ptr);
       else {
         dbDone = db !== null && k().conv2d_bwd_filter_sums_bias_f32(writeGeometry(g)) === 1;
         const dbp = dbDone ? (db as Tensor).ptr : 0;
