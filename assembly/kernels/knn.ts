@@ -89,6 +89,49 @@ export function l2_distance_f32(a: usize, b: usize, d: i32): f32 {
   }
 }
 
+
+/**
+ * One query against rows g0 … g1 − 1 read as four streams: the range cut into four equal quarters
+ * (rows j, j + Q, j + 2Q, j + 3Q together), then the rows past 4Q one by one. Each distance is
+ * the same sum as everywhere else (see l2sq_f32), and the heap's key (distance, row) does not
+ * depend on the order rows are offered in, so the list is the one a row-by-row scan gives; four
+ * streams keep more of the gallery in flight than one (a single query is memory-bound).
+ */
+function knn1_streams(qi: usize, g: usize, g0: i32, g1: i32, d: i32, k: i32, hd: usize, hi: usize): void {
+  const row = <usize>d << 2, d4 = d & ~3;
+  const Q = (g1 - g0) >> 2;
+  const qstep: usize = <usize>Q * row;
+  let seen = 0;
+  for (let j = g0; j < g0 + Q; j++) {
+    const r0 = g + <usize>j * row, r1 = r0 + qstep, r2 = r1 + qstep, r3 = r2 + qstep;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (let c = 0; c < d4; c += 4) {
+      const x = ldv(qi, c);
+      let u = f32x4.sub(x, ldv(r0, c)); a0 = f32x4.add(a0, f32x4.mul(u, u));
+      u = f32x4.sub(x, ldv(r1, c)); a1 = f32x4.add(a1, f32x4.mul(u, u));
+      u = f32x4.sub(x, ldv(r2, c)); a2 = f32x4.add(a2, f32x4.mul(u, u));
+      u = f32x4.sub(x, ldv(r3, c)); a3 = f32x4.add(a3, f32x4.mul(u, u));
+    }
+    let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+    for (let c = d4; c < d; c++) {
+      const x = ldf(qi, c);
+      let u = x - ldf(r0, c); s0 += u * u;
+      u = x - ldf(r1, c); s1 += u * u;
+      u = x - ldf(r2, c); s2 += u * u;
+      u = x - ldf(r3, c); s3 += u * u;
+    }
+    offer(hd, hi, seen, k, sqrt<f32>(s0), j);
+    offer(hd, hi, seen + 1, k, sqrt<f32>(s1), j + Q);
+    offer(hd, hi, seen + 2, k, sqrt<f32>(s2), j + 2 * Q);
+    offer(hd, hi, seen + 3, k, sqrt<f32>(s3), j + 3 * Q);
+    seen += 4;
+  }
+  for (let j = g0 + 4 * Q; j < g1; j++) {
+    offer(hd, hi, seen, k, sqrt<f32>(l2sq_f32(qi, g + <usize>j * row, d)), j);
+    seen++;
+  }
+}
+
 /** Queries per block: each block of gallery rows is read once per block of QB queries. */
 const QB: i32 = 64;
 
@@ -98,11 +141,13 @@ const QB: i32 = 64;
  * are searched (indices reported are absolute row numbers). Requires 1 ≤ k ≤ g1 − g0.
  * outD: [nq × k] f32, outI: [nq × k] i32 (outputs): row i holds query i's k nearest rows sorted by
  * (Euclidean distance, row index) ascending, distances as sqrt(l2sq_f32) (see the file header).
- * Loops: blocks of QB = 64 queries × blocks of gallery rows of about 16 KiB (4096 / d rows, at
- * least 4); inside, tiles of 4 queries × 2 gallery rows (8 accumulators), then 1 query × 4 rows for
- * the last nq % 4 queries of a block, then single pairs for the gallery tail. Lanes run along d in
+ * Loops: one query (nq = 1) is memory-bound and reads rows g0..g1−1 as four streams
+ * (knn1_streams); otherwise blocks of QB = 64 queries × blocks of gallery rows of about 16 KiB
+ * (4096 / d rows, at least 4); inside, tiles of 4 queries × 2 gallery rows (8 accumulators), then
+ * 1 query × 4 rows for the last nq % 4 queries of a block, then single pairs for the gallery tail. Lanes run along d in
  * every tile; the scalar tail over d % 4 follows each tile. Each query offers rows to its heap in
- * increasing index order. Work splits over threads by query ranges (offset q, outD, outI; each
+ * increasing index order (the four-stream scan in another order; the heap's key (distance, row)
+ * makes the list the same). Work splits over threads by query ranges (offset q, outD, outI; each
  * query's output depends on nothing else) or by gallery ranges [g0, g1) followed by a merge.
  * Outputs must not overlap q or g.
  */
@@ -111,7 +156,8 @@ export function knn_f32(q: usize, nq: i32, g: usize, g0: i32, g1: i32, d: i32, k
   let gb = 4096 / (d > 0 ? d : 1);
   if (gb < 4) gb = 4;
   const d4 = d & ~3;
-  for (let qb0 = 0; qb0 < nq; qb0 += QB) {
+  if (nq == 1) knn1_streams(q, g, g0, g1, d, k, outD, outI);
+  for (let qb0 = 0; qb0 < (nq == 1 ? 0 : nq); qb0 += QB) {
     const qb1 = min(qb0 + QB, nq);
     for (let jb0 = g0; jb0 < g1; jb0 += gb) {
       const jb1 = min(jb0 + gb, g1);

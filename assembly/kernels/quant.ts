@@ -288,6 +288,60 @@ export function scan_f16(q: usize, nq: i32, h: usize, g0: i32, g1: i32, d: i32, 
 }
 
 /**
+ * One int8 query (qi; two = 2·its scale, qn its squared norm) against rows g0 … g1 − 1 read as
+ * four streams: the range cut into four equal quarters (rows j, j + Q, j + 2Q, j + 3Q in one
+ * tile), then the rows past 4Q one by one. Keys are scan_i8's (exact int32 dot, the same f32
+ * formula) and the heap orders by (key, row) whatever order rows come in, so the list is the one
+ * a row-by-row scan gives; four streams keep more of the gallery in flight than one.
+ */
+function scan1_i8_streams(qi: usize, two: f32, qn: f32, g: usize, gs: usize, gn2: usize, g0: i32, g1: i32, d: i32, c: i32, hd: usize, hi: usize): void {
+  const row = <usize>d, d16 = d & ~15;
+  const Q = (g1 - g0) >> 2;
+  const step: usize = <usize>Q * row;
+  let seen = 0;
+  for (let j = g0; j < g0 + Q; j++) {
+    const r0 = g + <usize>j * row, r1 = r0 + step, r2 = r1 + step, r3 = r2 + step;
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    for (let k = 0; k < d16; k += 16) {
+      const ku = <usize>k;
+      const x0 = v128.load8x8_s(qi + ku), x1 = v128.load8x8_s(qi + ku, 8);
+      a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r0 + ku)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r0 + ku, 8))));
+      a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r1 + ku)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r1 + ku, 8))));
+      a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r2 + ku)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r2 + ku, 8))));
+      a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r3 + ku)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r3 + ku, 8))));
+    }
+    let S = sum4(a0, a1, a2, a3);
+    if (d16 < d) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let k = d16; k < d; k++) {
+        const x = <i32>load<i8>(qi + <usize>k);
+        s0 += x * <i32>load<i8>(r0 + <usize>k);
+        s1 += x * <i32>load<i8>(r1 + <usize>k);
+        s2 += x * <i32>load<i8>(r2 + <usize>k);
+        s3 += x * <i32>load<i8>(r3 + <usize>k);
+      }
+      S = i32x4.add(S, lanes4(s0, s1, s2, s3));
+    }
+    // Keys of the four rows (lane t = stream t), as the scalar formula.
+    const j1 = j + Q, j2 = j1 + Q, j3 = j2 + Q;
+    const gnv = lanes4f(ldf(gn2, j), ldf(gn2, j1), ldf(gn2, j2), ldf(gn2, j3));
+    const gsv = lanes4f(ldf(gs, j), ldf(gs, j1), ldf(gs, j2), ldf(gs, j3));
+    const K = f32x4.sub(f32x4.add(f32x4.splat(qn), gnv), f32x4.mul(f32x4.mul(f32x4.splat(two), gsv), f32x4.convert_i32x4_s(S)));
+    if (seen < c || !i32x4.all_true(f32x4.gt(K, f32x4.splat(ldf(hd, 0))))) {
+      qOffer(hd, hi, seen, c, f32x4.extract_lane(K, 0), j);
+      qOffer(hd, hi, seen + 1, c, f32x4.extract_lane(K, 1), j1);
+      qOffer(hd, hi, seen + 2, c, f32x4.extract_lane(K, 2), j2);
+      qOffer(hd, hi, seen + 3, c, f32x4.extract_lane(K, 3), j3);
+    }
+    seen += 4;
+  }
+  for (let j = g0 + 4 * Q; j < g1; j++) {
+    qOffer(hd, hi, seen, c, qn + ldf(gn2, j) - two * ldf(gs, j) * <f32>dot_i8(qi, g + <usize>j * row, d), j);
+    seen++;
+  }
+}
+
+/**
  * scan_i8(q, qs, qn2, nq, g, gs, gn2, g0, g1, d, c, outD, outI): the c best rows of each query
  * among the int8 gallery rows g0..g1−1 (quantize_i8_rows), by the squared distance between the
  * dequantized vectors, qn2[i] + gn2[j] − 2·qs[i]·gs[j]·(q_i · g_j) with the dot product of the int8
@@ -296,7 +350,8 @@ export function scan_f16(q: usize, nq: i32, h: usize, g0: i32, g1: i32, d: i32, 
  * 1 ≤ c ≤ g1 − g0 and every value in [−127, 127] (kept for int16-accumulating variants; the
  * products here are summed in int32: |dot| ≤ d · 127², exact for d < 133,000).
  * outD: [nq × c] f32 keys, outI: [nq × c] i32 absolute rows (outputs), each query's row sorted by
- * (key, row) ascending. Loops: blocks of QB = 64 queries × blocks of about 16 KiB of rows
+ * (key, row) ascending. Loops: one query (nq = 1) reads the rows as four streams
+ * (scan1_i8_streams); otherwise blocks of QB = 64 queries × blocks of about 16 KiB of rows
  * (16384 / d rows, at least 4); tiles of 4 queries × 2 rows (each row's values loaded once for 4
  * queries: the batch path), then single rows for an odd last row, then 1 query × 4 rows for the
  * last nq % 4 queries of a block; lanes run along d, 16 int8 values a step (two loads of 8
@@ -310,6 +365,11 @@ export function scan_i8(q: usize, qs: usize, qn2: usize, nq: i32, g: usize, gs: 
   let gb = 16384 / (d > 0 ? d : 1);
   if (gb < 4) gb = 4;
   const d16 = d & ~15;
+  if (nq == 1) {
+    scan1_i8_streams(q, <f32>2 * ldf(qs, 0), ldf(qn2, 0), g, gs, gn2, g0, g1, d, c, outD, outI);
+    qSort(outD, outI, c);
+    return;
+  }
   for (let qb0 = 0; qb0 < nq; qb0 += QB) {
     const qb1 = min(qb0 + QB, nq);
     for (let jb0 = g0; jb0 < g1; jb0 += gb) {
@@ -522,21 +582,24 @@ export function i8_bounds(x: usize, d: i32, r0: i32, r1: i32, q: usize, scale: u
 
 /**
  * stream_sum_f32(x, i0, i1, out): out[0] = Σ x[i0..i1−1] (f32), the streaming-read peer the
- * gallery scans are measured against (bench/megaface.ts): one pass over the floats with 4 f32x4
- * accumulators (16 floats a step, lanes along i), summed ((a0 + a1) + (a2 + a3)) then across
- * lanes, then a scalar tail for (i1 − i0) % 16. Element ranges split over threads, each part with
- * its own out. out must not overlap x.
+ * gallery scans are measured against (bench/megaface.ts). The range is read as four streams, like
+ * the single-query scans (one stream per core leaves this machine's memory idle part of the time):
+ * quarters of Q floats (Q = the length / 4 rounded down to a multiple of 4), quarter s summed in
+ * its own f32x4 accumulator a_s, 4 floats a step from each quarter; then ((a0 + a1) + (a2 + a3))
+ * summed across lanes ((l0 + l1) + l2) + l3, then a scalar tail for the floats past 4Q. Element
+ * ranges split over threads, each part with its own out. out must not overlap x.
  */
 export function stream_sum_f32(x: usize, i0: i32, i1: i32, out: usize): void {
+  const Q = ((i1 - i0) >> 2) & ~3;
+  const p0 = x + (<usize>i0 << 2), p1 = p0 + (<usize>Q << 2), p2 = p1 + (<usize>Q << 2), p3 = p2 + (<usize>Q << 2);
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  let i = i0;
-  for (; i + 16 <= i1; i += 16) {
-    a0 = f32x4.add(a0, ldv(x, i));
-    a1 = f32x4.add(a1, ldv(x, i + 4));
-    a2 = f32x4.add(a2, ldv(x, i + 8));
-    a3 = f32x4.add(a3, ldv(x, i + 12));
+  for (let i = 0; i < Q; i += 4) {
+    a0 = f32x4.add(a0, ldv(p0, i));
+    a1 = f32x4.add(a1, ldv(p1, i));
+    a2 = f32x4.add(a2, ldv(p2, i));
+    a3 = f32x4.add(a3, ldv(p3, i));
   }
   let s = hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
-  for (; i < i1; i++) s += ldf(x, i);
+  for (let i = i0 + 4 * Q; i < i1; i++) s += ldf(x, i);
   stf(out, 0, s);
 }

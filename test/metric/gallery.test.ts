@@ -104,6 +104,25 @@ test('a batch and each of its queries alone give bit-identical results (d=128 n=
   gal.dispose();
 });
 
+test('one query (the four-stream scan): every k on ranges with copies in other quarters, as the float32 replay; ties by lower index', () => {
+  const rng = new Rng(11);
+  for (const [d, n] of [[5, 23], [128, 37], [3, 8], [4, 4], [7, 2]]) {
+    const g = randomRows(rng, n, d);
+    // Copies of rows 1 and 2 further on (other quarters of the range): distance ties.
+    for (const [from, to] of [[1, n - 1], [2, Math.floor(n / 2)], [1, n - 3]]) if (to > 2 && to < n) g.copyWithin(to * d, from * d, (from + 1) * d);
+    const labels = Array.from({ length: n }, (_, i) => `p${i}`);
+    const gal = new Gallery({ dim: d });
+    gal.add(g, labels);
+    const q = randomRows(rng, 1, d);
+    for (let k = 1; k <= n; k++) checkAgainstReferences(gal.search(q, k), q, g, labels, n, d, k, `d=${d} n=${n} k=${k}`);
+    // A query equal to a copied row: distance exactly 0 for the row and its copies, lowest index first.
+    const at = gal.search(g.slice(d, 2 * d), n)[0];
+    assert.is(at.distances[0], 0, `d=${d} n=${n}: a stored row at distance 0`);
+    assert.equal(at.indices, brute(g.slice(d, 2 * d), 0, g, n, d, n).map((e) => e.j), `d=${d} n=${n}: order with ties`);
+    gal.dispose();
+  }
+});
+
 test('exact ties: equal distances come out by lower gallery index; duplicates are at distance exactly 0', () => {
   // d=2 integer points: four at distance 1 from the origin, two duplicates of (1,0), and (2,0).
   const gal = new Gallery({ dim: 2 });

@@ -251,6 +251,45 @@ for (const d of [1, 3, 5, 16, 17, 33, 128]) {
     for (const s of [xs, g8, gs, gn, qs_, q8, qs, qn, oD, oI]) s.dispose();
   });
 
+  test(`scan_i8 one query d=${d} (four-stream path): every range and c as the scalar reference, ties by lower row`, () => {
+    const rng = new Rng(300 + d);
+    const n = 29;
+    const x = new Float32Array(n * d), qx = new Float32Array(d);
+    for (let i = 0; i < x.length; i++) x[i] = rng.normal();
+    for (let i = 0; i < d; i++) qx[i] = rng.normal();
+    // Copies in other quarters of most ranges: equal keys, which must come out by lower row.
+    x.copyWithin(20 * d, 6 * d, 7 * d);
+    x.copyWithin(27 * d, 6 * d, 7 * d);
+    x.copyWithin(13 * d, 2 * d, 3 * d);
+    const xs = new Storage(n * d), g8 = new Storage(Math.ceil((n * d) / 4)), gs = new Storage(n), gn = new Storage(n);
+    const qs_ = new Storage(d), q8 = new Storage(Math.ceil(d / 4)), qs = new Storage(1), qn = new Storage(1);
+    const oD = new Storage(n), oI = new Storage(n);
+    xs.f32view().set(x); qs_.f32view().set(qx);
+    K().quantize_i8_rows(xs.ptr, d, 0, n, g8.ptr, gs.ptr, gn.ptr);
+    K().quantize_i8_rows(qs_.ptr, d, 0, 1, q8.ptr, qs.ptr, qn.ptr);
+    const buf = wasmMemory().buffer;
+    const G = new Int8Array(buf, g8.ptr, n * d), Q = new Int8Array(buf, q8.ptr, d);
+    const ref = Array.from({ length: n }, (_, r) => quantRef(x, d, r));
+    const qr = quantRef(qx, d, 0);
+    const key = (j: number) => {
+      let dot = 0;
+      for (let k = 0; k < d; k++) dot += Q[k] * G[j * d + k];
+      return f(f(qr.n2 + ref[j].n2) - f(f(f(2 * qr.s) * ref[j].s) * f(dot)));
+    };
+    for (const [g0, g1] of [[0, n], [2, n], [0, 1], [3, 7], [1, 12], [5, 28]]) {
+      const keys = [];
+      for (let j = g0; j < g1; j++) keys.push({ j, v: key(j) });
+      keys.sort((a, b) => a.v - b.v || a.j - b.j);
+      for (const c of [...new Set([1, 2, 3, Math.ceil((g1 - g0) / 2), g1 - g0])].filter((c) => c <= g1 - g0)) {
+        K().scan_i8(q8.ptr, qs.ptr, qn.ptr, 1, g8.ptr, gs.ptr, gn.ptr, g0, g1, d, c, oD.ptr, oI.ptr);
+        const what = `rows [${g0}, ${g1}) c=${c}`;
+        assert.equal(Array.from(oI.i32view().subarray(0, c)), keys.slice(0, c).map((e) => e.j), `${what}: rows`);
+        assert.equal(Array.from(oD.f32view().subarray(0, c)), keys.slice(0, c).map((e) => e.v), `${what}: keys`);
+      }
+    }
+    for (const s of [xs, g8, gs, gn, qs_, q8, qs, qn, oD, oI]) s.dispose();
+  });
+
   test(`encode_f16 + scan_f16 d=${d} rows=41 nq=3 c=5, range [1, 41): squared distances to the decoded rows`, () => {
     const rng = new Rng(100 + d);
     const n = 41, nq = 3, c = 5, g0 = 1;
@@ -420,20 +459,20 @@ test('i8_bounds d=1,5,17,128 rows [2, 23): max dequantization error and max norm
   }
 });
 
-test('stream_sum_f32 at lengths 0, 1, 15, 16, 17, 100 from offset 3: the kernel order, emulated in f32', () => {
+test('stream_sum_f32 at lengths 0, 1, 15, 16, 17, 100, 131 from offset 3: four quarter streams and the tail, emulated in f32', () => {
   const rng = new Rng(9);
   const x = new Storage(200), out = new Storage(1);
   const xv = x.f32view();
   for (let i = 0; i < 200; i++) xv[i] = rng.normal();
-  for (const n of [0, 1, 15, 16, 17, 100]) {
+  for (const n of [0, 1, 15, 16, 17, 100, 131]) {
     const i0 = 3, i1 = i0 + n;
     kernels<{ stream_sum_f32(x: number, i0: number, i1: number, out: number): void }>().stream_sum_f32(x.ptr, i0, i1, out.ptr);
+    const Q = Math.floor(n / 4) & ~3;
     const acc = [0, 1, 2, 3].map(() => [0, 0, 0, 0]);
-    let i = i0;
-    for (; i + 16 <= i1; i += 16) for (let m = 0; m < 4; m++) for (let l = 0; l < 4; l++) acc[m][l] = f(acc[m][l] + xv[i + 4 * m + l]);
+    for (let i = 0; i < Q; i += 4) for (let m = 0; m < 4; m++) for (let l = 0; l < 4; l++) acc[m][l] = f(acc[m][l] + xv[i0 + m * Q + i + l]);
     const v = [0, 1, 2, 3].map((l) => f(f(acc[0][l] + acc[1][l]) + f(acc[2][l] + acc[3][l])));
     let want = f(f(f(v[0] + v[1]) + v[2]) + v[3]);
-    for (; i < i1; i++) want = f(want + xv[i]);
+    for (let i = i0 + 4 * Q; i < i1; i++) want = f(want + xv[i]);
     assert.is(out.f32view()[0], want, `n=${n}`);
   }
   x.dispose(); out.dispose();
