@@ -32,6 +32,7 @@
 import { gemm_kernel_4x8 } from './gemm';
 import { bias_add_f32 } from './elementwise';
 import { ldf, stf, ldi, sti } from '../mem';
+import { max2x2Store } from './pool';
 
 /** Output rows per block of the implicit GEMM (multiple of 4). */
 const MC: i32 = 64;
@@ -122,8 +123,11 @@ function directFwdLayout(g: Geom): usize {
   return HEAD_BYTES + bytes64(K * up(g.O, 8)) + bytes64(g.KH * Wp * g.C);
 }
 
-/** Output rows oh0 .. oh1 of image n (the unit a thread would take), plus the bias when g has one. */
-function directFwdRows(x: usize, g: Geom, wp: usize, n: i32, oh0: i32, oh1: i32, rb: usize, tile: usize, y: usize): void {
+/**
+ * Output rows oh0 .. oh1 of image n, plus the bias when g has one, written from yb on (row oh0 at
+ * yb, the next rows after it).
+ */
+function directFwdRows(x: usize, g: Geom, wp: usize, n: i32, oh0: i32, oh1: i32, rb: usize, tile: usize, yb: usize): void {
   const bias = g.bias;
   const C = g.C, KWC = g.KW * C, O = g.O, OW = g.OW;
   const Wp = (up(OW, 4) - 1) * g.strideW + g.KW, rowLen = Wp * C;
@@ -131,7 +135,7 @@ function directFwdRows(x: usize, g: Geom, wp: usize, n: i32, oh0: i32, oh1: i32,
   const step = <usize>(g.strideW * C) << 2;
   for (let oh = oh0; oh < oh1; oh++) {
     padRows(x, g.H, g.W, C, n, oh * g.strideH - g.padTop, g.KH, -g.padLeft, Wp, C, rb);
-    const yrow = y + (<usize>((n * g.OH + oh) * OW * O) << 2);
+    const yrow = yb + (<usize>((oh - oh0) * OW * O) << 2);
     for (let ow = 0; ow < OW; ow += 4) {
       for (let o0 = 0; o0 < O; o0 += 8) {
         let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
@@ -176,18 +180,65 @@ function directFwdRows(x: usize, g: Geom, wp: usize, n: i32, oh0: i32, oh1: i32,
   }
 }
 
-function directFwd(x: usize, w: usize, g: Geom, ws: usize, y: usize): void {
+/** The filter in panels of 8 columns (zero-padded past O): wp[o0·K + k·8 + j] = w[k, o0 + j]. */
+function packDirectFilter(w: usize, g: Geom, wp: usize): void {
   const K = g.KH * g.KW * g.C, O = g.O, OP = up(O, 8);
-  const tile = ws;
-  const wp = ws + HEAD_BYTES;
-  const rb = wp + bytes64(K * OP);
-  // The filter in panels of 8 columns (zero-padded past O): wp[o0·K + k·8 + j] = w[k, o0 + j].
   for (let o0 = 0; o0 < OP; o0 += 8) {
     for (let k = 0; k < K; k++) {
       for (let j = 0; j < 8; j++) stf(wp, o0 * K + (k << 3) + j, o0 + j < O ? ldf(w, k * O + o0 + j) : 0);
     }
   }
-  for (let n = 0; n < g.N; n++) directFwdRows(x, g, wp, n, 0, g.OH, rb, tile, y);
+}
+
+function directFwd(x: usize, w: usize, g: Geom, ws: usize, y: usize): void {
+  const tile = ws;
+  const wp = ws + HEAD_BYTES;
+  const rb = wp + bytes64(g.KH * g.KW * g.C * up(g.O, 8));
+  packDirectFilter(w, g, wp);
+  const image = <usize>(g.OH * g.OW * g.O) << 2;
+  for (let n = 0; n < g.N; n++) directFwdRows(x, g, wp, n, 0, g.OH, rb, tile, y + <usize>n * image);
+}
+
+/**
+ * conv2d_fwd_pool_workspace_f32(g): f32 elements of scratch conv2d_fwd_pool_f32 needs, or 0 when
+ * the geometry does not take the direct forward (then conv2d_fwd_pool_f32 must not be called).
+ */
+export function conv2d_fwd_pool_workspace_f32(g_: usize): i32 {
+  const g = changetype<Geom>(g_);
+  if (!useDirectFwd(g)) return 0;
+  return <i32>((directFwdLayout(g) + bytes64(2 * g.OW * g.O + 4)) >> 2); // + 4: a last group of < 4 channels loads 4
+}
+
+/**
+ * conv2d_fwd_pool_f32(x, w, g, ws, py, pa): the forward convolution's 2×2 max-pool (stride 2,
+ * 'valid') without writing the convolution: for the direct path only (conv2d_fwd_pool_workspace_f32
+ * not 0). x, w, g as in conv2d_fwd_f32 (the bias included); ws: conv2d_fwd_pool_workspace_f32(g)
+ * floats. Each pair of output rows 2i, 2i + 1 is computed by the direct path into a strip of the
+ * workspace (the same values conv2d_fwd_f32 writes) and pooled from there: pooled [N, ⌊OH/2⌋,
+ * ⌊OW/2⌋, O] at py and, when pa ≠ 0, the winners' indices (i32, same shape) at pa, as
+ * maxpool2d_fwd_f32 writes them for conv2d_fwd_f32's y. Outputs must not overlap the inputs.
+ */
+export function conv2d_fwd_pool_f32(x: usize, w: usize, g_: usize, ws: usize, py: usize, pa: usize): void {
+  const g = changetype<Geom>(g_);
+  const O = g.O, OW = g.OW, PH = g.OH >> 1, PW = OW >> 1, rowC = OW * O;
+  const tile = ws, wp = ws + HEAD_BYTES;
+  const rb = wp + bytes64(g.KH * g.KW * g.C * up(O, 8));
+  const strip = ws + directFwdLayout(g);
+  packDirectFilter(w, g, wp);
+  for (let n = 0; n < g.N; n++) {
+    for (let i = 0; i < PH; i++) {
+      directFwdRows(x, g, wp, n, 2 * i, 2 * i + 2, rb, tile, strip);
+      const out: usize = <usize>((n * PH + i) * PW * O) << 2;
+      for (let j = 0; j < PW; j++) {
+        for (let o = 0; o < O; o += 4) {
+          const s = strip + (<usize>(2 * j * O + o) << 2);
+          const at = out + (<usize>(j * O + o) << 2);
+          max2x2Store(v128.load(s), v128.load(s + (<usize>O << 2)), v128.load(s + (<usize>rowC << 2)), v128.load(s + (<usize>(rowC + O) << 2)),
+            (2 * i * OW + 2 * j) * O + o, O, rowC, py + at, pa ? pa + at : 0, O - o);
+        }
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,43 @@
 // Outputs must not overlap inputs.
 import { ldf, stf, ldi, sti, ldv, stv } from '../mem';
 
+/**
+ * One 2×2 max-pool window over 4 channels held in registers (the fused convolution + pool kernels
+ * of conv2d.ts and winograd.ts): v00, v01, v10, v11 are the window's rows and columns in
+ * maxpool2d_fwd_f32's scan order, and its rule: a later value wins only if strictly greater or
+ * NaN. Stores the max at y and, when a ≠ 0, the winner's index at a, where v00's lane 0 has index
+ * p00 inside its image ((r·w + s)·c + k, as maxpool2d_fwd_f32 writes it) and rowC = w·c. Stores
+ * lanes 0 … min(lanes, 4) − 1 (the channels that exist).
+ */
+@inline export function max2x2Store(v00: v128, v01: v128, v10: v128, v11: v128, p00: i32, c: i32, rowC: i32, y: usize, a: usize, lanes: i32): void {
+  const lane = i32x4(0, 1, 2, 3);
+  let best = v00;
+  let m = v128.or(f32x4.gt(v01, best), f32x4.ne(v01, v01));
+  best = v128.bitselect(v01, best, m);
+  let idx = v128.bitselect(i32x4.splat(p00 + c), i32x4.splat(p00), m);
+  m = v128.or(f32x4.gt(v10, best), f32x4.ne(v10, v10));
+  best = v128.bitselect(v10, best, m);
+  idx = v128.bitselect(i32x4.splat(p00 + rowC), idx, m);
+  m = v128.or(f32x4.gt(v11, best), f32x4.ne(v11, v11));
+  best = v128.bitselect(v11, best, m);
+  idx = i32x4.add(v128.bitselect(i32x4.splat(p00 + rowC + c), idx, m), lane);
+  if (lanes >= 4) {
+    v128.store(y, best);
+    if (a) v128.store(a, idx);
+    return;
+  }
+  store<f32>(y, f32x4.extract_lane(best, 0));
+  if (a) store<i32>(a, i32x4.extract_lane(idx, 0));
+  if (lanes > 1) {
+    store<f32>(y, f32x4.extract_lane(best, 1), 4);
+    if (a) store<i32>(a, i32x4.extract_lane(idx, 1), 4);
+  }
+  if (lanes > 2) {
+    store<f32>(y, f32x4.extract_lane(best, 2), 8);
+    if (a) store<i32>(a, i32x4.extract_lane(idx, 2), 8);
+  }
+}
+
 @inline function maxpoolImpl(
   x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32,
   padTop: i32, padLeft: i32, oh: i32, ow: i32, y: usize, argmax: usize, save: bool,

@@ -44,6 +44,7 @@
 // padLeft ≤ 2 for backward-input.
 import { ldf, stf } from '../mem';
 import { kernel_4x8_strided } from './gemm';
+import { max2x2Store } from './pool';
 
 /** Tiles per block (multiple of 4: the register tile covers 4 tiles): V and M stay in L2. */
 @inline function tilesPerBlock(m: i32): i32 { return m == 2 ? 64 : 32; }
@@ -305,16 +306,26 @@ export function wino_filter_f32(w: usize, C: i32, O: i32, flip: i32, m: i32, c0:
 /**
  * Output transform of block tile i (tile number t): Y = Aᵀ M A from M [np][tb][O'] (plane mPlane
  * bytes, row i), written to the pixels of y [N, OH, OW, O] the tile covers that lie inside the
- * image; S: scratch for the m = 4 two-pass transform.
+ * image (none when y is 0); S: scratch for the m = 4 two-pass transform. When py is not 0, the
+ * 2×2 max-pool of Y too (windows inside the tile: m is even): the windows of pooled [N, ⌊OH/2⌋,
+ * ⌊OW/2⌋, O] at py the tile covers, with their winners' indices at pa unless it is 0 (see
+ * max2x2Store: maxpool2d_fwd_f32's values and indices).
  */
-function outputTile(m: i32, M: usize, i: i32, mPlane: usize, Op: i32, t: i32, TH: i32, TW: i32, OH: i32, OW: i32, O: i32, bias: usize, S: usize, y: usize): void {
+function outputTile(m: i32, M: usize, i: i32, mPlane: usize, Op: i32, t: i32, TH: i32, TW: i32, OH: i32, OW: i32, O: i32, bias: usize, S: usize, y: usize,
+  py: usize, pa: usize): void {
   const rows = min(m, OH - m * tileRow(t, TH, TW)), cols = min(m, OW - m * tileCol(t, TW));
   const y0 = tileOrigin(y, t, m, TH, TW, OH, OW, O);
   const rowBytes: usize = <usize>(OW * O) << 2, pixBytes: usize = <usize>O << 2;
   const mi = M + <usize>i * (<usize>Op << 2);
+  // The tile's first window: pooled pixel (n, m·th / 2, m·tw / 2); index of its first input inside the image.
+  const PW = OW >> 1, rowC = OW * O, h = m >> 1;
+  const pAt = (tileImage(t, TH, TW) * (OH >> 1) + h * tileRow(t, TH, TW)) * PW + h * tileCol(t, TW);
+  const p0 = (m * tileRow(t, TH, TW) * OW + m * tileCol(t, TW)) * O;
+  const pRow: usize = <usize>(PW * O) << 2;
   for (let o = 0; o < O; o += 4) {
     const mo = mi + (<usize>o << 2), lanes = O - o;
     const yo = y0 + (<usize>o << 2);
+    const po: usize = <usize>(pAt * O + o) << 2;
     const bv = bias ? loadUpTo(bias + (<usize>o << 2), lanes) : f32x4.splat(0); // added last: y = Σ + b
     if (m == 2) {
       // rows of Aᵀ M: s = m0 + m1 + m2, d = m1 − m2 − m3 (per column q)
@@ -326,12 +337,17 @@ function outputTile(m: i32, M: usize, i: i32, mPlane: usize, Op: i32, t: i32, TH
       const s2 = f32x4.add(f32x4.add(m2, m6), m10), s3 = f32x4.add(f32x4.add(m3, m7), m11);
       const d0 = f32x4.sub(f32x4.sub(m4, m8), m12), d1 = f32x4.sub(f32x4.sub(m5, m9), m13);
       const d2 = f32x4.sub(f32x4.sub(m6, m10), m14), d3 = f32x4.sub(f32x4.sub(m7, m11), m15);
-      storeUpTo(yo, withBias(f32x4.add(f32x4.add(s0, s1), s2), bv, bias), lanes);
-      if (cols > 1) storeUpTo(yo + pixBytes, withBias(f32x4.sub(f32x4.sub(s1, s2), s3), bv, bias), lanes);
-      if (rows > 1) {
-        storeUpTo(yo + rowBytes, withBias(f32x4.add(f32x4.add(d0, d1), d2), bv, bias), lanes);
-        if (cols > 1) storeUpTo(yo + rowBytes + pixBytes, withBias(f32x4.sub(f32x4.sub(d1, d2), d3), bv, bias), lanes);
+      const y00 = withBias(f32x4.add(f32x4.add(s0, s1), s2), bv, bias), y01 = withBias(f32x4.sub(f32x4.sub(s1, s2), s3), bv, bias);
+      const y10 = withBias(f32x4.add(f32x4.add(d0, d1), d2), bv, bias), y11 = withBias(f32x4.sub(f32x4.sub(d1, d2), d3), bv, bias);
+      if (y) {
+        storeUpTo(yo, y00, lanes);
+        if (cols > 1) storeUpTo(yo + pixBytes, y01, lanes);
+        if (rows > 1) {
+          storeUpTo(yo + rowBytes, y10, lanes);
+          if (cols > 1) storeUpTo(yo + rowBytes + pixBytes, y11, lanes);
+        }
       }
+      if (py && rows > 1 && cols > 1) max2x2Store(y00, y01, y10, y11, p0 + o, O, rowC, py + po, pa ? pa + po : 0, lanes);
     } else {
       // Columns q of Aᵀ M into S[a][q] (row stride 96 bytes), then each row a of that times A.
       for (let q = 0; q < 6; q++) {
@@ -339,11 +355,22 @@ function outputTile(m: i32, M: usize, i: i32, mPlane: usize, Op: i32, t: i32, TH
         at6(v128.load(mq), v128.load(mq + 6 * mPlane), v128.load(mq + 12 * mPlane), v128.load(mq + 18 * mPlane),
           v128.load(mq + 24 * mPlane), v128.load(mq + 30 * mPlane), S + (<usize>q << 4), 96);
       }
+      // Row a of the tile (with the bias) at Y = S + 384 + 64·a.
+      const Y = S + 384;
       for (let a = 0; a < rows; a++) {
-        const r = S + <usize>a * 96;
-        at6(v128.load(r), v128.load(r, 16), v128.load(r, 32), v128.load(r, 48), v128.load(r, 64), v128.load(r, 80), S + 384, 16);
-        const ya = yo + <usize>a * rowBytes;
-        for (let b = 0; b < cols; b++) storeUpTo(ya + <usize>b * pixBytes, withBias(v128.load(S + 384 + (<usize>b << 4)), bv, bias), lanes);
+        const r = S + <usize>a * 96, ya = Y + (<usize>a << 6);
+        at6(v128.load(r), v128.load(r, 16), v128.load(r, 32), v128.load(r, 48), v128.load(r, 64), v128.load(r, 80), ya, 16);
+        if (bias) for (let b = 0; b < cols; b++) v128.store(ya + (<usize>b << 4), f32x4.add(v128.load(ya + (<usize>b << 4)), bv));
+        if (y) for (let b = 0; b < cols; b++) storeUpTo(yo + <usize>a * rowBytes + <usize>b * pixBytes, v128.load(ya + (<usize>b << 4)), lanes);
+      }
+      if (py) {
+        for (let wa = 0; 2 * wa + 1 < rows; wa++) {
+          for (let wb = 0; 2 * wb + 1 < cols; wb++) {
+            const q = Y + (<usize>wa << 7) + (<usize>wb << 5);
+            max2x2Store(v128.load(q), v128.load(q, 16), v128.load(q, 64), v128.load(q, 80), p0 + (2 * wa * OW + 2 * wb) * O + o, O, rowC,
+              py + po + <usize>wa * pRow + (<usize>(wb * O) << 2), pa ? pa + po + <usize>wa * pRow + (<usize>(wb * O) << 2) : 0, lanes);
+          }
+        }
       }
     }
   }
@@ -399,15 +426,18 @@ function gradTile(m: i32, dy: usize, t: i32, TH: i32, TW: i32, OH: i32, OW: i32,
 }
 
 /**
- * wino_fwd_f32(x, N, H, W, C, U, O, padTop, padLeft, OH, OW, m, bias, ws, y):
+ * wino_fwd_f32(x, N, H, W, C, U, O, padTop, padLeft, OH, OW, m, bias, ws, y, py, pa):
  * y [N, OH, OW, O] = the stride-1 correlation of x [N, H, W, C] with the 3×3 filter transformed
  * into U by wino_filter_f32 (same m, C, O), x padded by padTop rows and padLeft columns of zeros
  * at the start (and as many as OH, OW need at the end), by F(m×m, 3×3), m = 2 or 4; plus bias [O]
  * (added last, in the output transform) unless bias is 0. ws: wino_workspace_f32(C, O, m) floats.
- * Requires C % 4 = 0, 0 ≤ padTop, padLeft. y must not overlap x, U or ws.
+ * y = 0 writes no y. py ≠ 0: also the 2×2 max-pool (stride 2, 'valid') of y, pooled [N, ⌊OH/2⌋,
+ * ⌊OW/2⌋, O] at py, and when pa ≠ 0 the winners' indices [same shape, i32] at pa, exactly as
+ * maxpool2d_fwd_f32 writes them for this y (the convolution + pool fusion: y need never be
+ * written). Requires C % 4 = 0, 0 ≤ padTop, padLeft. Outputs must not overlap x, U, ws or each other.
  */
 export function wino_fwd_f32(x: usize, N: i32, H: i32, W: i32, C: i32, U: usize, O: i32,
-  padTop: i32, padLeft: i32, OH: i32, OW: i32, m: i32, bias: usize, ws: usize, y: usize): void {
+  padTop: i32, padLeft: i32, OH: i32, OW: i32, m: i32, bias: usize, ws: usize, y: usize, py: usize, pa: usize): void {
   const Op = up(O, 8), og = Op >> 3, np = pointsOf(m), tb = tilesPerBlock(m);
   const V = ws, z = regionZ(ws, np, tb, C), P = regionP(z, C), S = regionS(P, np);
   const M = regionRest(S);
@@ -429,7 +459,7 @@ export function wino_fwd_f32(x: usize, N: i32, H: i32, W: i32, C: i32, U: usize,
         }
       }
     }
-    for (let i = 0; i < cnt; i++) outputTile(m, M, i, mPlane, Op, t0 + i, TH, TW, OH, OW, O, bias, S, y);
+    for (let i = 0; i < cnt; i++) outputTile(m, M, i, mPlane, Op, t0 + i, TH, TW, OH, OW, O, bias, S, y, py, pa);
   }
 }
 

@@ -4,7 +4,7 @@
 import { Tensor, zeros, ones } from '../tensor.js';
 import { Rng } from '../random.js';
 import { checkInt, checkNumber, checkOption, describe, fmtShape, rangeError, typeError } from '../errors.js';
-import { conv2d, type Conv2dPadding } from '../ops/conv2d.js';
+import { conv2d, conv2dMaxPool, type Conv2dPadding } from '../ops/conv2d.js';
 import { dense, matmul } from '../ops/dense.js';
 import { relu } from '../ops/activation.js';
 import { maxPool2d, avgPool2d, type Padding } from '../ops/pool.js';
@@ -99,11 +99,24 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    checkInput('Conv2d.forward', x, 4, `input [N,H,W,${this.inChannels}] (NHWC with ${this.inChannels} channels)`);
-    if (x.shape[3] !== this.inChannels) {
-      throw rangeError('Conv2d.forward', `input [N,H,W,${this.inChannels}] (NHWC with ${this.inChannels} channels)`, `shape ${fmtShape(x.shape)}`);
-    }
+    this.checkX('Conv2d.forward', x);
     return conv2d(x, this.w, this.b, { stride: this.stride, padding: this.padding });
+  }
+
+  /**
+   * The forward followed by a 2×2 max-pool (stride 2), in one pass where the kernels allow it
+   * (conv2dMaxPool): the same values and gradients as maxPool2d(forward(x), { size: 2 }).
+   */
+  forwardMaxPool(x: Tensor): Tensor {
+    this.checkX('Conv2d.forwardMaxPool', x);
+    return conv2dMaxPool(x, this.w, this.b, { stride: this.stride, padding: this.padding });
+  }
+
+  private checkX(where: string, x: Tensor): void {
+    checkInput(where, x, 4, `input [N,H,W,${this.inChannels}] (NHWC with ${this.inChannels} channels)`);
+    if (x.shape[3] !== this.inChannels) {
+      throw rangeError(where, `input [N,H,W,${this.inChannels}] (NHWC with ${this.inChannels} channels)`, `shape ${fmtShape(x.shape)}`);
+    }
   }
 
   config(): ModuleConfig {

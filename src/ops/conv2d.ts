@@ -8,13 +8,20 @@ import { Tensor, type Shape } from '../tensor.js';
 import { describe, fmtShape, rangeError, typeError } from '../errors.js';
 import { Storage, keep } from '../memory.js';
 import { kernels, onLoad, wasmMemory } from '../wasm.js';
-import { partScratch, partsFor, runParts, runRange, splitRange } from '../threads.js';
+import { STREAM_MIN_PART, partScratch, partsFor, runParts, runRange, splitRange } from '../threads.js';
 import { colsum } from './split.js';
 
 interface K {
   conv2d_geom_fields(): number;
   conv2d_workspace_f32(g: number, pass: number): number;
   conv2d_fwd_f32(x: number, w: number, g: number, ws: number, y: number): void;
+  conv2d_fwd_pool_workspace_f32(g: number): number;
+  conv2d_fwd_pool_f32(x: number, w: number, g: number, ws: number, py: number, pa: number): void;
+  maxpool2d_fwd_f32(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number,
+    padTop: number, padLeft: number, oh: number, ow: number, y: number, argmax: number): void;
+  maxpool2d_fwd_inference_f32(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number,
+    padTop: number, padLeft: number, oh: number, ow: number, y: number): void;
+  maxpool2d_bwd_tiled_f32(dy: number, argmax: number, n: number, h: number, w: number, c: number, kh: number, kw: number, oh: number, ow: number, dx: number): void;
   conv2d_bwd_input_f32(dy: number, w: number, g: number, ws: number, dx: number): void;
   conv2d_bwd_filter_f32(x: number, dy: number, g: number, ws: number, dw: number): void;
   conv2d_bwd_filter_units_f32(g: number): number;
@@ -29,7 +36,7 @@ export interface WinogradKernels {
   wino_workspace_f32(C: number, O: number, m: number): number;
   wino_filter_f32(w: number, C: number, O: number, flip: number, m: number, c0: number, c1: number, ws: number, U: number): void;
   wino_fwd_f32(x: number, N: number, H: number, W: number, C: number, U: number, O: number,
-    padTop: number, padLeft: number, OH: number, OW: number, m: number, bias: number, ws: number, y: number): void;
+    padTop: number, padLeft: number, OH: number, OW: number, m: number, bias: number, ws: number, y: number, py: number, pa: number): void;
   wino_bwd_filter_f32(x: number, N: number, H: number, W: number, C: number, dy: number, O: number,
     padTop: number, padLeft: number, OH: number, OW: number, c0: number, c1: number, o0: number, o1: number, m: number, ws: number, dU: number): void;
   wino_filter_grad_f32(dU: number, C: number, O: number, m: number, c0: number, c1: number, ws: number, dw: number): void;
@@ -289,9 +296,10 @@ function filterTransform(fn: 'wino_filter_f32' | 'wino_filter_grad_f32', C: numb
 
 /**
  * Winograd forward (pass 0: x → y with w) or backward-input (pass 1: dy → dx with w flipped and
- * transposed), split by images.
+ * transposed), split by images. Forward only: dst 0 writes no y; py (and pa) not 0 also write the
+ * 2×2 max-pool of y (and its winners' indices), see wino_fwd_f32.
  */
-function winoForward(g: Conv2dGeometry, m: number, pass: Pass, src: number, w: number, dst: number, bias = 0): void {
+function winoForward(g: Conv2dGeometry, m: number, pass: Pass, src: number, w: number, dst: number, bias = 0, py = 0, pa = 0): void {
   const fwd = pass === Pass.Forward;
   // The pass as a forward correlation: input [N, IH, IW, IC] → output [N, RH, RW, RC].
   const IH = fwd ? g.H : g.OH, IW = fwd ? g.W : g.OW, IC = fwd ? g.C : g.O;
@@ -304,14 +312,17 @@ function winoForward(g: Conv2dGeometry, m: number, pass: Pass, src: number, w: n
   filterTransform('wino_filter_f32', IC, RC, m, U + 4 * uLen, (c0, c1, ws) => [w, IC, RC, fwd ? 0 : 1, m, c0, c1, ws, U]);
   const parts = Math.min(partsFor(winoMacs(g, m), CONV_MIN_PART, 4), g.N);
   if (parts <= 1) {
-    k().wino_fwd_f32(src, g.N, IH, IW, IC, U, RC, pt, pl, RH, RW, m, bias, scratch(size), dst);
+    k().wino_fwd_f32(src, g.N, IH, IW, IC, U, RC, pt, pl, RH, RW, m, bias, scratch(size), dst, py, pa);
     return;
   }
   const bounds = splitRange(g.N, parts);
   const jobs: number[][] = [];
+  const pooled = (RH >> 1) * (RW >> 1) * RC;
+  const at = (p: number, n0: number, image: number) => (p === 0 ? 0 : p + 4 * n0 * image);
   for (let i = 0; i + 1 < bounds.length; i++) {
     const n0 = bounds[i], n = bounds[i + 1] - n0;
-    jobs.push([src + 4 * n0 * IH * IW * IC, n, IH, IW, IC, U, RC, pt, pl, RH, RW, m, bias, partScratch(CONV2D, i, size), dst + 4 * n0 * RH * RW * RC]);
+    jobs.push([src + 4 * n0 * IH * IW * IC, n, IH, IW, IC, U, RC, pt, pl, RH, RW, m, bias, partScratch(CONV2D, i, size),
+      at(dst, n0, RH * RW * RC), at(py, n0, pooled), at(pa, n0, pooled)]);
   }
   runParts('wino_fwd_f32', jobs);
 }
@@ -357,39 +368,44 @@ const conv2dOp = defineOp<Attrs>({
     return y;
   },
   backward({ inputs: [x, w], attrs: { g, bias }, needsInputGrad }, dy) {
-    let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
-    const M = g.N * g.OH * g.OW;
-    if (needsInputGrad[0]) {
-      dx = new Tensor(x.shape);
-      const m = winogradTile(g, g.O, g.C, g.H, g.W);
-      if (dx.size > 0 && m > 0) winoForward(g, m, Pass.BackwardInput, dy.ptr, w.ptr, dx.ptr);
-      else if (dx.size > 0 && !splitByImages(g, Pass.BackwardInput, dy.ptr, w.ptr, dx.ptr)) {
-        const [gp, ws] = prepare(g, Pass.BackwardInput);
-        k().conv2d_bwd_input_f32(dy.ptr, w.ptr, gp, ws, dx.ptr);
-      }
-    }
-    if (bias && needsInputGrad[2]) db = new Tensor([g.O]);
-    // db = the column sums of dy: summed by the direct backward-filter kernel while dy's strips are
-    // in cache when it runs (the same order, so the same bits as colsum), else by colsum.
-    let dbDone = false;
-    if (needsInputGrad[1]) {
-      dw = new Tensor(w.shape);
-      const mf = winogradTile(g, g.C, g.O, g.OH, g.OW);
-      if (M === 0) k().fill_f32(dw.size, 0, dw.ptr);
-      else if (mf > 0) winoBwdFilter(g, mf, x.ptr, dy.ptr, dw.ptr);
-      else {
-        dbDone = db !== null && k().conv2d_bwd_filter_sums_bias_f32(writeGeometry(g)) === 1;
-        const dbp = dbDone ? (db as Tensor).ptr : 0;
-        if (!splitBwdFilter(g, x.ptr, dy.ptr, dw.ptr, dbp)) {
-          const [gp, ws] = prepare(g, Pass.BackwardFilter, dbp);
-          k().conv2d_bwd_filter_f32(x.ptr, dy.ptr, gp, ws, dw.ptr);
-        }
-      }
-    }
-    if (db !== null && !dbDone) colsum(dy.ptr, M, g.O, db.ptr);
-    return bias ? [dx, dw, db] : [dx, dw];
+    return convBackward(g, bias, x, w, needsInputGrad, dy);
   },
 });
+
+/** The gradients of conv2d (dx, dw and, with a bias, db; null where not needed) for dy. */
+function convBackward(g: Conv2dGeometry, bias: boolean, x: Tensor, w: Tensor, needsInputGrad: readonly boolean[], dy: Tensor): Array<Tensor | null> {
+  let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
+  const M = g.N * g.OH * g.OW;
+  if (needsInputGrad[0]) {
+    dx = new Tensor(x.shape);
+    const m = winogradTile(g, g.O, g.C, g.H, g.W);
+    if (dx.size > 0 && m > 0) winoForward(g, m, Pass.BackwardInput, dy.ptr, w.ptr, dx.ptr);
+    else if (dx.size > 0 && !splitByImages(g, Pass.BackwardInput, dy.ptr, w.ptr, dx.ptr)) {
+      const [gp, ws] = prepare(g, Pass.BackwardInput);
+      k().conv2d_bwd_input_f32(dy.ptr, w.ptr, gp, ws, dx.ptr);
+    }
+  }
+  if (bias && needsInputGrad[2]) db = new Tensor([g.O]);
+  // db = the column sums of dy: summed by the direct backward-filter kernel while dy's strips are
+  // in cache when it runs (the same order, so the same bits as colsum), else by colsum.
+  let dbDone = false;
+  if (needsInputGrad[1]) {
+    dw = new Tensor(w.shape);
+    const mf = winogradTile(g, g.C, g.O, g.OH, g.OW);
+    if (M === 0) k().fill_f32(dw.size, 0, dw.ptr);
+    else if (mf > 0) winoBwdFilter(g, mf, x.ptr, dy.ptr, dw.ptr);
+    else {
+      dbDone = db !== null && k().conv2d_bwd_filter_sums_bias_f32(writeGeometry(g)) === 1;
+      const dbp = dbDone ? (db as Tensor).ptr : 0;
+      if (!splitBwdFilter(g, x.ptr, dy.ptr, dw.ptr, dbp)) {
+        const [gp, ws] = prepare(g, Pass.BackwardFilter, dbp);
+        k().conv2d_bwd_filter_f32(x.ptr, dy.ptr, gp, ws, dw.ptr);
+      }
+    }
+  }
+  if (db !== null && !dbDone) colsum(dy.ptr, M, g.O, db.ptr);
+  return bias ? [dx, dw, db] : [dx, dw];
+}
 
 /**
  * 2-D convolution: x [N,H,W,C] (NHWC) with filters w [KH,KW,C,O] (HWIO), plus an optional
@@ -406,4 +422,104 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
     throw rangeError(CONV2D, `a bias of shape [${g.O}] (one per output channel of w ${fmtShape(w.shape)})`, `shape ${fmtShape(b.shape)}`);
   }
   return conv2dOp(bias ? [x, w, b] : [x, w], { g, bias });
+}
+
+// ---------------------------------------------------------------------------------------------
+// conv2d followed by a 2×2 max-pool, in one pass where a kernel can pool the convolution's tiles
+// while they are in registers (the direct path, Winograd): the convolution's output — 4× the
+// pooled size, 33.5 MB at the reference network's first layer — is never written, and the pool
+// never reads it back. The backward needs only the winners' indices (as maxPool2d's) to send the
+// gradient back to the convolution's output, then conv2d's backward.
+
+const CONV_POOL = 'conv2dMaxPool';
+
+/** maxpool2d kernels over the whole batch split by images (the unfused fallback). */
+function poolInto(y: number, g: Conv2dGeometry, py: number, pa: number): void {
+  const PH = g.OH >> 1, PW = g.OW >> 1, imageIn = g.OH * g.OW * g.O, imageOut = PH * PW * g.O;
+  if (pa !== 0) {
+    runRange('maxpool2d_fwd_f32', g.N, imageIn, STREAM_MIN_PART, 1, (n0, n) => [y + 4 * n0 * imageIn, n, g.OH, g.OW, g.O, 2, 2, 2, 2,
+      0, 0, PH, PW, py + 4 * n0 * imageOut, pa + 4 * n0 * imageOut]);
+  } else {
+    runRange('maxpool2d_fwd_inference_f32', g.N, imageIn, STREAM_MIN_PART, 1, (n0, n) => [y + 4 * n0 * imageIn, n, g.OH, g.OW, g.O, 2, 2, 2, 2,
+      0, 0, PH, PW, py + 4 * n0 * imageOut]);
+  }
+}
+
+/** The direct forward with the pool fused, split by images; false when the geometry does not take the direct path. */
+function directPool(g: Conv2dGeometry, x: number, w: number, bias: number, py: number, pa: number): boolean {
+  const gp = writeGeometry(g, bias);
+  const size = k().conv2d_fwd_pool_workspace_f32(gp);
+  if (size === 0) return false;
+  const parts = Math.min(partsFor(macs(g), CONV_MIN_PART, 4), g.N);
+  if (parts <= 1) {
+    k().conv2d_fwd_pool_f32(x, w, gp, scratch(size), py, pa);
+    return true;
+  }
+  const bounds = splitRange(g.N, parts);
+  const imageIn = g.H * g.W * g.C, imageOut = (g.OH >> 1) * (g.OW >> 1) * g.O;
+  const jobs: number[][] = [];
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const n0 = bounds[i], n = bounds[i + 1] - n0;
+    const gpi = partScratch('conv2d-geometry', i, GEOM_LEN);
+    new Int32Array(wasmMemory().buffer, gpi, GEOM_LEN).set(conv2dGeometryValues({ ...g, N: n }, bias));
+    jobs.push([x + 4 * n0 * imageIn, w, gpi, partScratch(CONV2D, i, size), py + 4 * n0 * imageOut, pa === 0 ? 0 : pa + 4 * n0 * imageOut]);
+  }
+  runParts('conv2d_fwd_pool_f32', jobs);
+  return true;
+}
+
+const conv2dPoolOp = defineOp<Attrs, { argmax: Storage }>({
+  name: CONV_POOL,
+  forward(ctx) {
+    const { inputs: [x, w, b], attrs: { g, bias } } = ctx;
+    const y = new Tensor([g.N, g.OH >> 1, g.OW >> 1, g.O]);
+    if (y.size === 0) return y;
+    const argmax = ctx.needsInputGrad.some(Boolean) ? new Storage(y.size) : null;
+    const bp = bias ? b.ptr : 0, pa = argmax === null ? 0 : argmax.ptr;
+    const m = winogradTile(g, g.C, g.O, g.OH, g.OW);
+    if (m > 0) winoForward(g, m, Pass.Forward, x.ptr, w.ptr, 0, bp, y.ptr, pa);
+    else if (!directPool(g, x.ptr, w.ptr, bp, y.ptr, pa)) {
+      const conv = new Tensor([g.N, g.OH, g.OW, g.O]);
+      if (!splitByImages(g, Pass.Forward, x.ptr, w.ptr, conv.ptr, bp)) {
+        const [gp, ws] = prepare(g, Pass.Forward, bp);
+        k().conv2d_fwd_f32(x.ptr, w.ptr, gp, ws, conv.ptr);
+      }
+      poolInto(conv.ptr, g, y.ptr, pa);
+      conv.dispose();
+    }
+    if (argmax !== null) ctx.saved = { argmax };
+    return y;
+  },
+  backward({ inputs: [x, w], attrs: { g, bias }, needsInputGrad, saved: { argmax } }, dy) {
+    argmax.check();
+    // The convolution's output gradient: dy at each window's winner, 0 elsewhere (maxPool2d's backward).
+    const dconv = new Tensor([g.N, g.OH, g.OW, g.O]);
+    const PH = g.OH >> 1, PW = g.OW >> 1, imageIn = g.OH * g.OW * g.O, imageOut = PH * PW * g.O;
+    runRange('maxpool2d_bwd_tiled_f32', g.N, imageIn, STREAM_MIN_PART, 1,
+      (n0, n) => [dy.ptr + 4 * n0 * imageOut, argmax.ptr + 4 * n0 * imageOut, n, g.OH, g.OW, g.O, 2, 2, PH, PW, dconv.ptr + 4 * n0 * imageIn]);
+    return convBackward(g, bias, x, w, needsInputGrad, dconv);
+  },
+});
+
+/**
+ * maxPool2d(conv2d(x, w, b, opts), { size: 2 }) — the same values and gradients, bit for bit — in
+ * one pass where the convolution's kernel can pool its own output (the direct path of narrow
+ * layers and the Winograd kernels, i.e. the reference network's layers), so that the convolution's
+ * output is never written; elsewhere the two are run one after the other. The pool is 2×2 with
+ * stride 2 ('valid': an odd last row or column of the convolution's output is dropped); ties go to
+ * the first position in the window (row by row), a NaN wins.
+ */
+export function conv2dMaxPool(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  if (!(x instanceof Tensor)) throw typeError(CONV_POOL, 'the input x to be a Tensor', describe(x));
+  if (!(w instanceof Tensor)) throw typeError(CONV_POOL, 'the filter w to be a Tensor', describe(w));
+  if (b !== undefined && b !== null && !(b instanceof Tensor)) throw typeError(CONV_POOL, 'the bias b to be a Tensor, null or undefined', describe(b));
+  const g = conv2dGeometry(x.shape, w.shape, opts);
+  const bias = b !== undefined && b !== null;
+  if (bias && (b.shape.length !== 1 || b.shape[0] !== g.O)) {
+    throw rangeError(CONV_POOL, `a bias of shape [${g.O}] (one per output channel of w ${fmtShape(w.shape)})`, `shape ${fmtShape(b.shape)}`);
+  }
+  if (g.OH < 2 || g.OW < 2) {
+    throw rangeError(CONV_POOL, 'a convolution output of at least 2×2 pixels for the 2×2 max-pool', `${g.OH}×${g.OW} (input ${fmtShape(x.shape)}, filter ${fmtShape(w.shape)})`);
+  }
+  return conv2dPoolOp(bias ? [x, w, b] : [x, w], { g, bias });
 }
