@@ -122,13 +122,13 @@ function winograd(k: K, g: Conv2dGeometry, m: number, pass: Pass, p: { x: number
   if (pass === 'forward') {
     return () => {
       k.wino_filter_f32(p.w, g.C, g.O, 0, m, 0, g.C, u.ptr + 4 * len, u.ptr);
-      k.wino_fwd_f32(p.x, g.N, g.H, g.W, g.C, u.ptr, g.O, g.padTop, g.padLeft, g.OH, g.OW, m, 0, ws.ptr, p.y, 0, 0);
+      k.wino_fwd_f32(p.x, g.N, g.H, g.W, g.C, u.ptr, g.O, g.padTop, g.padLeft, g.OH, g.OW, m, 0, ws.ptr, p.y, 0, 0, 0);
     };
   }
   if (pass === 'backward-input') {
     return () => {
       k.wino_filter_f32(p.w, g.O, g.C, 1, m, 0, g.O, u.ptr + 4 * len, u.ptr);
-      k.wino_fwd_f32(p.dy, g.N, g.OH, g.OW, g.O, u.ptr, g.C, 2 - g.padTop, 2 - g.padLeft, g.H, g.W, m, 0, ws.ptr, p.dx, 0, 0);
+      k.wino_fwd_f32(p.dy, g.N, g.OH, g.OW, g.O, u.ptr, g.C, 2 - g.padTop, 2 - g.padLeft, g.H, g.W, m, 0, ws.ptr, p.dx, 0, 0, 0);
     };
   }
   return () => {

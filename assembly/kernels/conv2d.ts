@@ -210,15 +210,16 @@ export function conv2d_fwd_pool_workspace_f32(g_: usize): i32 {
 }
 
 /**
- * conv2d_fwd_pool_f32(x, w, g, ws, py, pa): the forward convolution's 2×2 max-pool (stride 2,
+ * conv2d_fwd_pool_f32(x, w, g, ws, py, pa, relu): the forward convolution's 2×2 max-pool (stride 2,
  * 'valid') without writing the convolution: for the direct path only (conv2d_fwd_pool_workspace_f32
  * not 0). x, w, g as in conv2d_fwd_f32 (the bias included); ws: conv2d_fwd_pool_workspace_f32(g)
  * floats. Each pair of output rows 2i, 2i + 1 is computed by the direct path into a strip of the
  * workspace (the same values conv2d_fwd_f32 writes) and pooled from there: pooled [N, ⌊OH/2⌋,
  * ⌊OW/2⌋, O] at py and, when pa ≠ 0, the winners' indices (i32, same shape) at pa, as
- * maxpool2d_fwd_f32 writes them for conv2d_fwd_f32's y. Outputs must not overlap the inputs.
+ * maxpool2d_fwd_f32 writes them for conv2d_fwd_f32's y; relu ≠ 0: the ReLU of the pool (see
+ * max2x2Store). Outputs must not overlap the inputs.
  */
-export function conv2d_fwd_pool_f32(x: usize, w: usize, g_: usize, ws: usize, py: usize, pa: usize): void {
+export function conv2d_fwd_pool_f32(x: usize, w: usize, g_: usize, ws: usize, py: usize, pa: usize, relu: i32): void {
   const g = changetype<Geom>(g_);
   const O = g.O, OW = g.OW, PH = g.OH >> 1, PW = OW >> 1, rowC = OW * O;
   const tile = ws, wp = ws + HEAD_BYTES;
@@ -234,7 +235,7 @@ export function conv2d_fwd_pool_f32(x: usize, w: usize, g_: usize, ws: usize, py
           const s = strip + (<usize>(2 * j * O + o) << 2);
           const at = out + (<usize>(j * O + o) << 2);
           max2x2Store(v128.load(s), v128.load(s + (<usize>O << 2)), v128.load(s + (<usize>rowC << 2)), v128.load(s + (<usize>(rowC + O) << 2)),
-            (2 * i * OW + 2 * j) * O + o, O, rowC, py + at, pa ? pa + at : 0, O - o);
+            (2 * i * OW + 2 * j) * O + o, O, rowC, py + at, pa ? pa + at : 0, O - o, relu);
         }
       }
     }

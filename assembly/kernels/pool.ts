@@ -15,10 +15,12 @@ import { ldf, stf, ldi, sti, ldv, stv } from '../mem';
  * of conv2d.ts and winograd.ts): v00, v01, v10, v11 are the window's rows and columns in
  * maxpool2d_fwd_f32's scan order, and its rule: a later value wins only if strictly greater or
  * NaN. Stores the max at y and, when a ≠ 0, the winner's index at a, where v00's lane 0 has index
- * p00 inside its image ((r·w + s)·c + k, as maxpool2d_fwd_f32 writes it) and rowC = w·c. Stores
- * lanes 0 … min(lanes, 4) − 1 (the channels that exist).
+ * p00 inside its image ((r·w + s)·c + k, as maxpool2d_fwd_f32 writes it) and rowC = w·c. relu ≠ 0:
+ * the ReLU of the max (relu_fwd_f32's max(·, 0)) and, where the max is not > 0 (relu_bwd_f32's
+ * gradient 0), the index −1, which no position matches: maxpool2d_bwd_tiled_f32 then sends the
+ * window no gradient. Stores lanes 0 … min(lanes, 4) − 1 (the channels that exist).
  */
-@inline export function max2x2Store(v00: v128, v01: v128, v10: v128, v11: v128, p00: i32, c: i32, rowC: i32, y: usize, a: usize, lanes: i32): void {
+@inline export function max2x2Store(v00: v128, v01: v128, v10: v128, v11: v128, p00: i32, c: i32, rowC: i32, y: usize, a: usize, lanes: i32, relu: i32): void {
   const lane = i32x4(0, 1, 2, 3);
   let best = v00;
   let m = v128.or(f32x4.gt(v01, best), f32x4.ne(v01, v01));
@@ -30,6 +32,11 @@ import { ldf, stf, ldi, sti, ldv, stv } from '../mem';
   m = v128.or(f32x4.gt(v11, best), f32x4.ne(v11, v11));
   best = v128.bitselect(v11, best, m);
   idx = i32x4.add(v128.bitselect(i32x4.splat(p00 + rowC + c), idx, m), lane);
+  if (relu) {
+    const zero = f32x4.splat(0);
+    idx = v128.bitselect(idx, i32x4.splat(-1), f32x4.gt(best, zero));
+    best = f32x4.max(best, zero);
+  }
   if (lanes >= 4) {
     v128.store(y, best);
     if (a) v128.store(a, idx);

@@ -312,7 +312,7 @@ export function wino_filter_f32(w: usize, C: i32, O: i32, flip: i32, m: i32, c0:
  * max2x2Store: maxpool2d_fwd_f32's values and indices).
  */
 function outputTile(m: i32, M: usize, i: i32, mPlane: usize, Op: i32, t: i32, TH: i32, TW: i32, OH: i32, OW: i32, O: i32, bias: usize, S: usize, y: usize,
-  py: usize, pa: usize): void {
+  py: usize, pa: usize, relu: i32): void {
   const rows = min(m, OH - m * tileRow(t, TH, TW)), cols = min(m, OW - m * tileCol(t, TW));
   const y0 = tileOrigin(y, t, m, TH, TW, OH, OW, O);
   const rowBytes: usize = <usize>(OW * O) << 2, pixBytes: usize = <usize>O << 2;
@@ -347,7 +347,7 @@ function outputTile(m: i32, M: usize, i: i32, mPlane: usize, Op: i32, t: i32, TH
           if (cols > 1) storeUpTo(yo + rowBytes + pixBytes, y11, lanes);
         }
       }
-      if (py && rows > 1 && cols > 1) max2x2Store(y00, y01, y10, y11, p0 + o, O, rowC, py + po, pa ? pa + po : 0, lanes);
+      if (py && rows > 1 && cols > 1) max2x2Store(y00, y01, y10, y11, p0 + o, O, rowC, py + po, pa ? pa + po : 0, lanes, relu);
     } else {
       // Columns q of Aᵀ M into S[a][q] (row stride 96 bytes), then each row a of that times A.
       for (let q = 0; q < 6; q++) {
@@ -368,7 +368,7 @@ function outputTile(m: i32, M: usize, i: i32, mPlane: usize, Op: i32, t: i32, TH
           for (let wb = 0; 2 * wb + 1 < cols; wb++) {
             const q = Y + (<usize>wa << 7) + (<usize>wb << 5);
             max2x2Store(v128.load(q), v128.load(q, 16), v128.load(q, 64), v128.load(q, 80), p0 + (2 * wa * OW + 2 * wb) * O + o, O, rowC,
-              py + po + <usize>wa * pRow + (<usize>(wb * O) << 2), pa ? pa + po + <usize>wa * pRow + (<usize>(wb * O) << 2) : 0, lanes);
+              py + po + <usize>wa * pRow + (<usize>(wb * O) << 2), pa ? pa + po + <usize>wa * pRow + (<usize>(wb * O) << 2) : 0, lanes, relu);
           }
         }
       }
@@ -426,7 +426,7 @@ function gradTile(m: i32, dy: usize, t: i32, TH: i32, TW: i32, OH: i32, OW: i32,
 }
 
 /**
- * wino_fwd_f32(x, N, H, W, C, U, O, padTop, padLeft, OH, OW, m, bias, ws, y, py, pa):
+ * wino_fwd_f32(x, N, H, W, C, U, O, padTop, padLeft, OH, OW, m, bias, ws, y, py, pa, relu):
  * y [N, OH, OW, O] = the stride-1 correlation of x [N, H, W, C] with the 3×3 filter transformed
  * into U by wino_filter_f32 (same m, C, O), x padded by padTop rows and padLeft columns of zeros
  * at the start (and as many as OH, OW need at the end), by F(m×m, 3×3), m = 2 or 4; plus bias [O]
@@ -434,10 +434,11 @@ function gradTile(m: i32, dy: usize, t: i32, TH: i32, TW: i32, OH: i32, OW: i32,
  * y = 0 writes no y. py ≠ 0: also the 2×2 max-pool (stride 2, 'valid') of y, pooled [N, ⌊OH/2⌋,
  * ⌊OW/2⌋, O] at py, and when pa ≠ 0 the winners' indices [same shape, i32] at pa, exactly as
  * maxpool2d_fwd_f32 writes them for this y (the convolution + pool fusion: y need never be
- * written). Requires C % 4 = 0, 0 ≤ padTop, padLeft. Outputs must not overlap x, U, ws or each other.
+ * written); relu ≠ 0: the ReLU of the pool, with the index −1 where it cuts the gradient (see
+ * max2x2Store). Requires C % 4 = 0, 0 ≤ padTop, padLeft. Outputs must not overlap x, U, ws or each other.
  */
 export function wino_fwd_f32(x: usize, N: i32, H: i32, W: i32, C: i32, U: usize, O: i32,
-  padTop: i32, padLeft: i32, OH: i32, OW: i32, m: i32, bias: usize, ws: usize, y: usize, py: usize, pa: usize): void {
+  padTop: i32, padLeft: i32, OH: i32, OW: i32, m: i32, bias: usize, ws: usize, y: usize, py: usize, pa: usize, relu: i32): void {
   const Op = up(O, 8), og = Op >> 3, np = pointsOf(m), tb = tilesPerBlock(m);
   const V = ws, z = regionZ(ws, np, tb, C), P = regionP(z, C), S = regionS(P, np);
   const M = regionRest(S);
@@ -459,7 +460,7 @@ export function wino_fwd_f32(x: usize, N: i32, H: i32, W: i32, C: i32, U: usize,
         }
       }
     }
-    for (let i = 0; i < cnt; i++) outputTile(m, M, i, mPlane, Op, t0 + i, TH, TW, OH, OW, O, bias, S, y, py, pa);
+    for (let i = 0; i < cnt; i++) outputTile(m, M, i, mPlane, Op, t0 + i, TH, TW, OH, OW, O, bias, S, y, py, pa, relu);
   }
 }
 

@@ -104,12 +104,13 @@ export class Conv2d extends Module {
   }
 
   /**
-   * The forward followed by a 2×2 max-pool (stride 2), in one pass where the kernels allow it
-   * (conv2dMaxPool): the same values and gradients as maxPool2d(forward(x), { size: 2 }).
+   * The forward followed by a 2×2 max-pool (stride 2) and, with relu, a ReLU, in one pass where the
+   * kernels allow it (conv2dMaxPool): the same values and gradients as maxPool2d(forward(x),
+   * { size: 2 }) (and its ReLU).
    */
-  forwardMaxPool(x: Tensor): Tensor {
+  forwardMaxPool(x: Tensor, relu = false): Tensor {
     this.checkX('Conv2d.forwardMaxPool', x);
-    return conv2dMaxPool(x, this.w, this.b, { stride: this.stride, padding: this.padding });
+    return conv2dMaxPool(x, this.w, this.b, { stride: this.stride, padding: this.padding, relu });
   }
 
   private checkX(where: string, x: Tensor): void {

@@ -16,7 +16,8 @@ interface K {
   conv2d_workspace_f32(g: number, pass: number): number;
   conv2d_fwd_f32(x: number, w: number, g: number, ws: number, y: number): void;
   conv2d_fwd_pool_workspace_f32(g: number): number;
-  conv2d_fwd_pool_f32(x: number, w: number, g: number, ws: number, py: number, pa: number): void;
+  conv2d_fwd_pool_f32(x: number, w: number, g: number, ws: number, py: number, pa: number, relu: number): void;
+  relu_fwd_f32(x: number, n: number, y: number): void;
   maxpool2d_fwd_f32(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number,
     padTop: number, padLeft: number, oh: number, ow: number, y: number, argmax: number): void;
   maxpool2d_fwd_inference_f32(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number,
@@ -36,7 +37,7 @@ export interface WinogradKernels {
   wino_workspace_f32(C: number, O: number, m: number): number;
   wino_filter_f32(w: number, C: number, O: number, flip: number, m: number, c0: number, c1: number, ws: number, U: number): void;
   wino_fwd_f32(x: number, N: number, H: number, W: number, C: number, U: number, O: number,
-    padTop: number, padLeft: number, OH: number, OW: number, m: number, bias: number, ws: number, y: number, py: number, pa: number): void;
+    padTop: number, padLeft: number, OH: number, OW: number, m: number, bias: number, ws: number, y: number, py: number, pa: number, relu: number): void;
   wino_bwd_filter_f32(x: number, N: number, H: number, W: number, C: number, dy: number, O: number,
     padTop: number, padLeft: number, OH: number, OW: number, c0: number, c1: number, o0: number, o1: number, m: number, ws: number, dU: number): void;
   wino_filter_grad_f32(dU: number, C: number, O: number, m: number, c0: number, c1: number, ws: number, dw: number): void;
@@ -297,9 +298,9 @@ function filterTransform(fn: 'wino_filter_f32' | 'wino_filter_grad_f32', C: numb
 /**
  * Winograd forward (pass 0: x → y with w) or backward-input (pass 1: dy → dx with w flipped and
  * transposed), split by images. Forward only: dst 0 writes no y; py (and pa) not 0 also write the
- * 2×2 max-pool of y (and its winners' indices), see wino_fwd_f32.
+ * 2×2 max-pool of y (and its winners' indices), relu 1 its ReLU, see wino_fwd_f32.
  */
-function winoForward(g: Conv2dGeometry, m: number, pass: Pass, src: number, w: number, dst: number, bias = 0, py = 0, pa = 0): void {
+function winoForward(g: Conv2dGeometry, m: number, pass: Pass, src: number, w: number, dst: number, bias = 0, py = 0, pa = 0, relu = 0): void {
   const fwd = pass === Pass.Forward;
   // The pass as a forward correlation: input [N, IH, IW, IC] → output [N, RH, RW, RC].
   const IH = fwd ? g.H : g.OH, IW = fwd ? g.W : g.OW, IC = fwd ? g.C : g.O;
@@ -312,7 +313,7 @@ function winoForward(g: Conv2dGeometry, m: number, pass: Pass, src: number, w: n
   filterTransform('wino_filter_f32', IC, RC, m, U + 4 * uLen, (c0, c1, ws) => [w, IC, RC, fwd ? 0 : 1, m, c0, c1, ws, U]);
   const parts = Math.min(partsFor(winoMacs(g, m), CONV_MIN_PART, 4), g.N);
   if (parts <= 1) {
-    k().wino_fwd_f32(src, g.N, IH, IW, IC, U, RC, pt, pl, RH, RW, m, bias, scratch(size), dst, py, pa);
+    k().wino_fwd_f32(src, g.N, IH, IW, IC, U, RC, pt, pl, RH, RW, m, bias, scratch(size), dst, py, pa, relu);
     return;
   }
   const bounds = splitRange(g.N, parts);
@@ -322,7 +323,7 @@ function winoForward(g: Conv2dGeometry, m: number, pass: Pass, src: number, w: n
   for (let i = 0; i + 1 < bounds.length; i++) {
     const n0 = bounds[i], n = bounds[i + 1] - n0;
     jobs.push([src + 4 * n0 * IH * IW * IC, n, IH, IW, IC, U, RC, pt, pl, RH, RW, m, bias, partScratch(CONV2D, i, size),
-      at(dst, n0, RH * RW * RC), at(py, n0, pooled), at(pa, n0, pooled)]);
+      at(dst, n0, RH * RW * RC), at(py, n0, pooled), at(pa, n0, pooled), relu]);
   }
   runParts('wino_fwd_f32', jobs);
 }
@@ -433,8 +434,8 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
 
 const CONV_POOL = 'conv2dMaxPool';
 
-/** maxpool2d kernels over the whole batch split by images (the unfused fallback). */
-function poolInto(y: number, g: Conv2dGeometry, py: number, pa: number): void {
+/** maxpool2d kernels over the whole batch split by images, then the ReLU (the unfused fallback). */
+function poolInto(y: number, g: Conv2dGeometry, py: number, pa: number, relu: boolean): void {
   const PH = g.OH >> 1, PW = g.OW >> 1, imageIn = g.OH * g.OW * g.O, imageOut = PH * PW * g.O;
   if (pa !== 0) {
     runRange('maxpool2d_fwd_f32', g.N, imageIn, STREAM_MIN_PART, 1, (n0, n) => [y + 4 * n0 * imageIn, n, g.OH, g.OW, g.O, 2, 2, 2, 2,
@@ -443,16 +444,24 @@ function poolInto(y: number, g: Conv2dGeometry, py: number, pa: number): void {
     runRange('maxpool2d_fwd_inference_f32', g.N, imageIn, STREAM_MIN_PART, 1, (n0, n) => [y + 4 * n0 * imageIn, n, g.OH, g.OW, g.O, 2, 2, 2, 2,
       0, 0, PH, PW, py + 4 * n0 * imageOut]);
   }
+  if (!relu) return;
+  const n = g.N * imageOut;
+  if (pa !== 0) {
+    // Windows whose max the ReLU cuts (not > 0) send no gradient: index −1, as the fused kernels write.
+    const buf = wasmMemory().buffer, v = new Float32Array(buf, py, n), a = new Int32Array(buf, pa, n);
+    for (let i = 0; i < n; i++) if (!(v[i] > 0)) a[i] = -1;
+  }
+  runRange('relu_fwd_f32', n, 1, STREAM_MIN_PART, 16, (i, m) => [py + 4 * i, m, py + 4 * i]);
 }
 
 /** The direct forward with the pool fused, split by images; false when the geometry does not take the direct path. */
-function directPool(g: Conv2dGeometry, x: number, w: number, bias: number, py: number, pa: number): boolean {
+function directPool(g: Conv2dGeometry, x: number, w: number, bias: number, py: number, pa: number, relu: number): boolean {
   const gp = writeGeometry(g, bias);
   const size = k().conv2d_fwd_pool_workspace_f32(gp);
   if (size === 0) return false;
   const parts = Math.min(partsFor(macs(g), CONV_MIN_PART, 4), g.N);
   if (parts <= 1) {
-    k().conv2d_fwd_pool_f32(x, w, gp, scratch(size), py, pa);
+    k().conv2d_fwd_pool_f32(x, w, gp, scratch(size), py, pa, relu);
     return true;
   }
   const bounds = splitRange(g.N, parts);
@@ -462,29 +471,31 @@ function directPool(g: Conv2dGeometry, x: number, w: number, bias: number, py: n
     const n0 = bounds[i], n = bounds[i + 1] - n0;
     const gpi = partScratch('conv2d-geometry', i, GEOM_LEN);
     new Int32Array(wasmMemory().buffer, gpi, GEOM_LEN).set(conv2dGeometryValues({ ...g, N: n }, bias));
-    jobs.push([x + 4 * n0 * imageIn, w, gpi, partScratch(CONV2D, i, size), py + 4 * n0 * imageOut, pa === 0 ? 0 : pa + 4 * n0 * imageOut]);
+    jobs.push([x + 4 * n0 * imageIn, w, gpi, partScratch(CONV2D, i, size), py + 4 * n0 * imageOut, pa === 0 ? 0 : pa + 4 * n0 * imageOut, relu]);
   }
   runParts('conv2d_fwd_pool_f32', jobs);
   return true;
 }
 
-const conv2dPoolOp = defineOp<Attrs, { argmax: Storage }>({
+interface PoolAttrs extends Attrs { relu: boolean }
+
+const conv2dPoolOp = defineOp<PoolAttrs, { argmax: Storage }>({
   name: CONV_POOL,
   forward(ctx) {
-    const { inputs: [x, w, b], attrs: { g, bias } } = ctx;
+    const { inputs: [x, w, b], attrs: { g, bias, relu } } = ctx;
     const y = new Tensor([g.N, g.OH >> 1, g.OW >> 1, g.O]);
     if (y.size === 0) return y;
     const argmax = ctx.needsInputGrad.some(Boolean) ? new Storage(y.size) : null;
     const bp = bias ? b.ptr : 0, pa = argmax === null ? 0 : argmax.ptr;
     const m = winogradTile(g, g.C, g.O, g.OH, g.OW);
-    if (m > 0) winoForward(g, m, Pass.Forward, x.ptr, w.ptr, 0, bp, y.ptr, pa);
-    else if (!directPool(g, x.ptr, w.ptr, bp, y.ptr, pa)) {
+    if (m > 0) winoForward(g, m, Pass.Forward, x.ptr, w.ptr, 0, bp, y.ptr, pa, relu ? 1 : 0);
+    else if (!directPool(g, x.ptr, w.ptr, bp, y.ptr, pa, relu ? 1 : 0)) {
       const conv = new Tensor([g.N, g.OH, g.OW, g.O]);
       if (!splitByImages(g, Pass.Forward, x.ptr, w.ptr, conv.ptr, bp)) {
         const [gp, ws] = prepare(g, Pass.Forward, bp);
         k().conv2d_fwd_f32(x.ptr, w.ptr, gp, ws, conv.ptr);
       }
-      poolInto(conv.ptr, g, y.ptr, pa);
+      poolInto(conv.ptr, g, y.ptr, pa, relu);
       conv.dispose();
     }
     if (argmax !== null) ctx.saved = { argmax };
@@ -501,19 +512,28 @@ const conv2dPoolOp = defineOp<Attrs, { argmax: Storage }>({
   },
 });
 
+export interface Conv2dMaxPoolOptions extends Conv2dOptions {
+  /** Also the ReLU of the pooled values (relu(maxPool2d(conv2d(…)))), default false. */
+  relu?: boolean;
+}
+
 /**
- * maxPool2d(conv2d(x, w, b, opts), { size: 2 }) — the same values and gradients, bit for bit — in
- * one pass where the convolution's kernel can pool its own output (the direct path of narrow
- * layers and the Winograd kernels, i.e. the reference network's layers), so that the convolution's
- * output is never written; elsewhere the two are run one after the other. The pool is 2×2 with
- * stride 2 ('valid': an odd last row or column of the convolution's output is dropped); ties go to
- * the first position in the window (row by row), a NaN wins.
+ * maxPool2d(conv2d(x, w, b, opts), { size: 2 }), or with `relu: true` its ReLU — the same values
+ * and gradients, bit for bit — in one pass where the convolution's kernel can pool its own output
+ * (the direct path of narrow layers and the Winograd kernels, i.e. the reference network's
+ * layers), so that the convolution's output is never written; elsewhere the steps run one after
+ * the other. The pool is 2×2 with stride 2 ('valid': an odd last row or column of the
+ * convolution's output is dropped); ties go to the first position in the window (row by row), a
+ * NaN wins; the ReLU's gradient at 0 is 0.
  */
-export function conv2dMaxPool(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+export function conv2dMaxPool(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dMaxPoolOptions = {}): Tensor {
   if (!(x instanceof Tensor)) throw typeError(CONV_POOL, 'the input x to be a Tensor', describe(x));
   if (!(w instanceof Tensor)) throw typeError(CONV_POOL, 'the filter w to be a Tensor', describe(w));
   if (b !== undefined && b !== null && !(b instanceof Tensor)) throw typeError(CONV_POOL, 'the bias b to be a Tensor, null or undefined', describe(b));
-  const g = conv2dGeometry(x.shape, w.shape, opts);
+  if (opts === null || typeof opts !== 'object') throw typeError(CONV_POOL, 'options { stride?, padding?, relu? }', describe(opts));
+  const { relu = false, ...convOpts } = opts;
+  if (typeof relu !== 'boolean') throw typeError(CONV_POOL, 'options.relu to be a boolean', describe(relu));
+  const g = conv2dGeometry(x.shape, w.shape, convOpts);
   const bias = b !== undefined && b !== null;
   if (bias && (b.shape.length !== 1 || b.shape[0] !== g.O)) {
     throw rangeError(CONV_POOL, `a bias of shape [${g.O}] (one per output channel of w ${fmtShape(w.shape)})`, `shape ${fmtShape(b.shape)}`);
@@ -521,5 +541,5 @@ export function conv2dMaxPool(x: Tensor, w: Tensor, b?: Tensor | null, opts: Con
   if (g.OH < 2 || g.OW < 2) {
     throw rangeError(CONV_POOL, 'a convolution output of at least 2×2 pixels for the 2×2 max-pool', `${g.OH}×${g.OW} (input ${fmtShape(x.shape)}, filter ${fmtShape(w.shape)})`);
   }
-  return conv2dPoolOp(bias ? [x, w, b] : [x, w], { g, bias });
+  return conv2dPoolOp(bias ? [x, w, b] : [x, w], { g, bias, relu });
 }

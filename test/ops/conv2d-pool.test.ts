@@ -10,6 +10,7 @@ import { tidy } from '../../src/memory.js';
 import { Rng } from '../../src/random.js';
 import { conv2d, conv2dGeometry, conv2dMaxPool, setConv2dAlgorithm, type Conv2dAlgorithm, type Conv2dOptions } from '../../src/ops/conv2d.js';
 import { maxPool2d } from '../../src/ops/pool.js';
+import { relu as reluOp } from '../../src/ops/activation.js';
 import { getThreads, setSplitScale, setThreads } from '../../src/threads.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 
@@ -30,11 +31,12 @@ function values(rng: Rng, n: number, ties: boolean): Float32Array {
 
 interface Run { y: number[]; dx: number[]; dw: number[]; db: number[] }
 
-/** Forward and backward of one path with upstream gradient r; bits of everything. */
-function run(fused: boolean, x0: Float32Array, w0: Float32Array, b0: Float32Array, xs: number[], ws: number[], opts: Conv2dOptions, r: Float32Array): Run {
+/** Forward and backward of one path (fused or the ops one after the other) with upstream gradient r; bits of everything. */
+function run(fused: boolean, x0: Float32Array, w0: Float32Array, b0: Float32Array, xs: number[], ws: number[], opts: Conv2dOptions, r: Float32Array, relu = false): Run {
   return tidy(() => {
     const x = tensor(x0, xs, { requiresGrad: true }), w = tensor(w0, ws, { requiresGrad: true }), b = tensor(b0, [ws[3]], { requiresGrad: true });
-    const y: Tensor = fused ? conv2dMaxPool(x, w, b, opts) : maxPool2d(conv2d(x, w, b, opts), { size: 2 });
+    const pooled = () => maxPool2d(conv2d(x, w, b, opts), { size: 2 });
+    const y: Tensor = fused ? conv2dMaxPool(x, w, b, { ...opts, relu }) : relu ? reluOp(pooled()) : pooled();
     y.backward(tensor(r, [...y.shape]));
     return { y: bits(y.data), dx: bits(x.grad!.data), dw: bits(w.grad!.data), db: bits(b.grad!.data) };
   });
@@ -53,20 +55,23 @@ const cases: Array<[string, number[], number[], Conv2dOptions, Conv2dAlgorithm[]
 for (const [name, xs, ws, opts, algorithms] of cases) {
   for (const algorithm of algorithms) {
     for (const ties of [true, false]) {
-      test(`conv2dMaxPool = maxPool2d(conv2d) bit for bit, values and gradients: ${name} (${algorithm}${ties ? ', ties' : ''})`, () => withAlgorithm(algorithm, () => {
+      test(`conv2dMaxPool = (relu ∘) maxPool2d ∘ conv2d bit for bit, values and gradients: ${name} (${algorithm}${ties ? ', ties' : ''})`, () => withAlgorithm(algorithm, () => {
         const rng = new Rng(xs.reduce((a, b) => 31 * a + b, ws[3]) + (ties ? 1 : 0));
         const x0 = values(rng, xs.reduce((a, b) => a * b, 1), ties), w0 = values(rng, ws.reduce((a, b) => a * b, 1), ties);
         const b0 = values(rng, ws[3], ties);
         const g = conv2dGeometry(xs, ws, opts);
         const r = values(rng, g.N * (g.OH >> 1) * (g.OW >> 1) * g.O, false);
-        const want = run(false, x0, w0, b0, xs, ws, opts, r), got = run(true, x0, w0, b0, xs, ws, opts, r);
-        assert.equal(got.y, want.y, 'pooled values');
-        assert.equal(got.dx, want.dx, 'dx');
-        assert.equal(got.dw, want.dw, 'dw');
-        assert.equal(got.db, want.db, 'db');
-        // Without gradients (no winners kept): the same values.
-        const inf = tidy(() => bits(conv2dMaxPool(tensor(x0, xs), tensor(w0, ws), tensor(b0, [ws[3]]), opts).data));
-        assert.equal(inf, want.y, 'values without gradients');
+        for (const relu of [false, true]) {
+          const want = run(false, x0, w0, b0, xs, ws, opts, r, relu), got = run(true, x0, w0, b0, xs, ws, opts, r, relu);
+          const what = relu ? 'with relu: ' : '';
+          assert.equal(got.y, want.y, `${what}pooled values`);
+          assert.equal(got.dx, want.dx, `${what}dx`);
+          assert.equal(got.dw, want.dw, `${what}dw`);
+          assert.equal(got.db, want.db, `${what}db`);
+          // Without gradients (no winners kept): the same values.
+          const inf = tidy(() => bits(conv2dMaxPool(tensor(x0, xs), tensor(w0, ws), tensor(b0, [ws[3]]), { ...opts, relu }).data));
+          assert.equal(inf, want.y, `${what}values without gradients`);
+        }
       }));
     }
   }
@@ -81,10 +86,12 @@ test('conv2dMaxPool: a NaN in the input wins its windows as in maxPool2d (direct
       x0[(2 * xs[2] + 3) * xs[3]] = NaN;
       const b0 = new Float32Array(ws[3]);
       const r = values(rng, (xs[1] >> 1) * (xs[2] >> 1) * ws[3], false);
-      const want = run(false, x0, w0, b0, xs, ws, { padding: 'same' }, r), got = run(true, x0, w0, b0, xs, ws, { padding: 'same' }, r);
-      assert.ok(got.y.some((v) => (v & 0x7f800000) === 0x7f800000 && (v & 0x7fffff) !== 0), `${algorithm}: some pooled value is NaN`);
-      assert.equal(got.y, want.y, `${algorithm}: values`);
-      assert.equal(got.dw, want.dw, `${algorithm}: dw`);
+      for (const relu of [false, true]) {
+        const want = run(false, x0, w0, b0, xs, ws, { padding: 'same' }, r, relu), got = run(true, x0, w0, b0, xs, ws, { padding: 'same' }, r, relu);
+        assert.ok(got.y.some((v) => (v & 0x7f800000) === 0x7f800000 && (v & 0x7fffff) !== 0), `${algorithm}: some pooled value is NaN`);
+        assert.equal(got.y, want.y, `${algorithm}${relu ? ' relu' : ''}: values`);
+        assert.equal(got.dw, want.dw, `${algorithm}${relu ? ' relu' : ''}: dw`);
+      }
     });
   }
 });
@@ -96,7 +103,7 @@ test('conv2dMaxPool on threads (every call split) equals one thread bit for bit'
     const rng = new Rng(1);
     const g = conv2dGeometry(xs, ws, { padding: 'same' });
     const x0 = values(rng, xs.reduce((p, q) => p * q, 1), false), w0 = values(rng, ws.reduce((p, q) => p * q, 1), false);
-    return run(true, x0, w0, values(rng, g.O, false), xs, ws, { padding: 'same' }, values(rng, g.N * (g.OH >> 1) * (g.OW >> 1) * g.O, false));
+    return run(true, x0, w0, values(rng, g.O, false), xs, ws, { padding: 'same' }, values(rng, g.N * (g.OH >> 1) * (g.OW >> 1) * g.O, false), true);
   }));
   const out: Run[][] = [];
   try {
@@ -136,13 +143,15 @@ function refConvPool(x: Float64Array, w: Float64Array, b: Float64Array, xs: numb
 }
 
 for (const [xs, ws, algorithm] of [[[2, 6, 5, 1], [3, 3, 1, 3], 'auto'], [[1, 6, 6, 4], [3, 3, 4, 4], 'winograd4'], [[1, 5, 6, 4], [3, 3, 4, 4], 'winograd2']] as const) {
-  test(`gradcheck conv2dMaxPool x=[${xs}] w=[${ws}] (${algorithm})`, () => withAlgorithm(algorithm, () => {
-    gradcheck({
-      inputs: [{ shape: [...xs] }, { shape: [...ws] }, { shape: [ws[3]] }],
-      engine: ([x, w, b]) => conv2dMaxPool(x, w, b, { padding: 'same' }),
-      reference: ([x, w, b]) => refConvPool(x, w, b, [...xs], [...ws], { padding: 'same' }),
-      eps: 1e-3,
-    });
+  test(`gradcheck conv2dMaxPool x=[${xs}] w=[${ws}] (${algorithm}), without and with relu`, () => withAlgorithm(algorithm, () => {
+    for (const relu of [false, true]) {
+      gradcheck({
+        inputs: [{ shape: [...xs] }, { shape: [...ws] }, { shape: [ws[3]] }],
+        engine: ([x, w, b]) => conv2dMaxPool(x, w, b, { padding: 'same', relu }),
+        reference: ([x, w, b]) => refConvPool(x, w, b, [...xs], [...ws], { padding: 'same' }).map((v) => (relu ? Math.max(v, 0) : v)),
+        eps: 1e-3,
+      });
+    }
   }));
 }
 
@@ -152,6 +161,8 @@ test('conv2dMaxPool errors name the op and the shapes', () => {
   assert.throws(() => conv2dMaxPool(tensor(new Float32Array(16), [1, 4, 4, 1]), tensor(new Float32Array(18), [3, 3, 1, 2]), tensor([1, 2, 3])),
     /conv2dMaxPool: expected a bias of shape \[2\]/);
   assert.throws(() => conv2dMaxPool(null as unknown as Tensor, tensor([1], [1, 1, 1, 1])), /conv2dMaxPool: expected the input x to be a Tensor/);
+  assert.throws(() => conv2dMaxPool(tensor(new Float32Array(16), [1, 4, 4, 1]), tensor(new Float32Array(9), [3, 3, 1, 1]), null, { relu: 1 as unknown as boolean }),
+    /conv2dMaxPool: expected options.relu to be a boolean, got/);
 });
 
 test.run();
