@@ -254,6 +254,44 @@ function inputTransform(m: i32, x: usize, H: i32, W: i32, C: i32, c0: i32, c1: i
   }
 }
 
+/** gCol on 4 lanes (4 output channels): the same operations, so the same values lane by lane; step in bytes. */
+@inline function gColV(m: i32, g0: v128, g1: v128, g2: v128, out: usize, step: usize): void {
+  if (m == 2) {
+    const h = f32x4.splat(0.5);
+    v128.store(out, g0); v128.store(out + step, f32x4.mul(h, f32x4.add(f32x4.add(g0, g1), g2)));
+    v128.store(out + 2 * step, f32x4.mul(h, f32x4.add(f32x4.sub(g0, g1), g2))); v128.store(out + 3 * step, g2);
+  } else {
+    const e = f32x4.add(g0, g2), s6 = f32x4.splat(<f32>(-1.0 / 6.0));
+    v128.store(out, f32x4.mul(f32x4.splat(0.25), g0));
+    v128.store(out + step, f32x4.mul(s6, f32x4.add(e, g1)));
+    v128.store(out + 2 * step, f32x4.mul(s6, f32x4.sub(e, g1)));
+    const f = f32x4.add(f32x4.mul(f32x4.splat(<f32>(1.0 / 24.0)), g0), f32x4.mul(f32x4.splat(<f32>(1.0 / 6.0)), g2));
+    const h = f32x4.mul(f32x4.splat(<f32>(1.0 / 12.0)), g1);
+    v128.store(out + 3 * step, f32x4.add(f, h));
+    v128.store(out + 4 * step, f32x4.sub(f, h));
+    v128.store(out + 5 * step, g2);
+  }
+}
+
+/** gtRow on 4 lanes: u, out and both steps in bytes. */
+@inline function gtRowV(m: i32, u: usize, step: usize, out: usize, ostep: usize): void {
+  if (m == 2) {
+    const u0 = v128.load(u), u1 = v128.load(u + step), u2 = v128.load(u + 2 * step), u3 = v128.load(u + 3 * step);
+    const h = f32x4.splat(0.5);
+    v128.store(out, f32x4.add(u0, f32x4.mul(h, f32x4.add(u1, u2))));
+    v128.store(out + ostep, f32x4.mul(h, f32x4.sub(u1, u2)));
+    v128.store(out + 2 * ostep, f32x4.add(f32x4.mul(h, f32x4.add(u1, u2)), u3));
+  } else {
+    const u0 = v128.load(u), u1 = v128.load(u + step), u2 = v128.load(u + 2 * step), u3 = v128.load(u + 3 * step);
+    const u4 = v128.load(u + 4 * step), u5 = v128.load(u + 5 * step);
+    const s12 = f32x4.add(u1, u2), s34 = f32x4.add(u3, u4);
+    const m6 = f32x4.splat(<f32>(-1.0 / 6.0));
+    v128.store(out, f32x4.add(f32x4.sub(f32x4.mul(f32x4.splat(0.25), u0), f32x4.mul(f32x4.splat(<f32>(1.0 / 6.0)), s12)), f32x4.mul(f32x4.splat(<f32>(1.0 / 24.0)), s34)));
+    v128.store(out + ostep, f32x4.add(f32x4.mul(m6, f32x4.sub(u1, u2)), f32x4.mul(f32x4.splat(<f32>(1.0 / 12.0)), f32x4.sub(u3, u4))));
+    v128.store(out + 2 * ostep, f32x4.add(f32x4.add(f32x4.mul(m6, s12), f32x4.mul(f32x4.splat(<f32>(1.0 / 6.0)), s34)), u5));
+  }
+}
+
 /** Gᵀ applied to u[0], u[step], … (4 or 6 values): the 3 results. */
 @inline function gtRow(m: i32, u: usize, step: i32, out: usize, ostep: i32): void {
   if (m == 2) {
@@ -277,13 +315,34 @@ function inputTransform(m: i32, x: usize, H: i32, W: i32, C: i32, c0: i32, c1: i
  * flip = 1: g(c, o) = w[2 − kh][2 − kw][o][c], w [3, 3, O, C] (backward-input of the convolution
  * whose filter is w).
  */
+/** Taps `tap` of g(c, o … o + 3) (see wino_filter_f32) in 4 lanes. */
+@inline function filterTaps(w: usize, C: i32, O: i32, flip: i32, c: i32, o: i32, tap: i32): v128 {
+  if (!flip) return v128.load(w + (<usize>(tap * C * O + c * O + o) << 2));
+  const p = w + (<usize>((8 - tap) * O * C + o * C + c) << 2), s: usize = <usize>C << 2;
+  return f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(load<f32>(p)), 1, load<f32>(p + s)), 2, load<f32>(p + 2 * s)), 3, load<f32>(p + 3 * s));
+}
+
 export function wino_filter_f32(w: usize, C: i32, O: i32, flip: i32, m: i32, c0: i32, c1: i32, ws: usize, U: usize): void {
   const Op = up(O, 8), og = Op >> 3, side = m + 2, np = side * side;
   const panel = C * 8, plane = og * panel;
   const g = ws, gg = ws + 64; // g: 9 floats, G g: side × 3 (row stride 3), then (G g) Gᵀ: side × side
   const uu = gg + <usize>(3 * side << 2);
+  const O4 = O & ~3;
   for (let c = c0; c < c1; c++) {
-    for (let o = 0; o < Op; o++) {
+    // Four output channels at a time (lanes along o): G g (columns, 16-byte rows of 3 in ws), then
+    // each row of that times Gᵀ straight into U; the same operations as the scalar loop below.
+    for (let o = 0; o < O4; o += 4) {
+      const at: usize = <usize>((o >> 3) * panel + c * 8 + (o & 7)) << 2;
+      for (let kw = 0; kw < 3; kw++) {
+        gColV(m, filterTaps(w, C, O, flip, c, o, kw), filterTaps(w, C, O, flip, c, o, 3 + kw), filterTaps(w, C, O, flip, c, o, 6 + kw),
+          ws + (<usize>kw << 4), 48);
+      }
+      for (let p = 0; p < side; p++) {
+        const r = ws + <usize>(48 * p);
+        gColV(m, v128.load(r), v128.load(r, 16), v128.load(r, 32), U + at + (<usize>(side * p * plane) << 2), <usize>plane << 2);
+      }
+    }
+    for (let o = O4; o < Op; o++) {
       const at = (o >> 3) * panel + c * 8 + (o & 7);
       if (o >= O) {
         for (let xi = 0; xi < np; xi++) stf(U, xi * plane + at, 0);
@@ -512,8 +571,16 @@ export function wino_bwd_filter_f32(x: usize, N: i32, H: i32, W: i32, C: i32, dy
 export function wino_filter_grad_f32(dU: usize, C: i32, O: i32, m: i32, c0: i32, c1: i32, ws: usize, dw: usize): void {
   const Op = up(O, 8), side = m + 2, s = C * Op, t = C * O;
   const r = ws; // Gᵀ dU: 3 × side (row stride side)
+  const O4 = O & ~3;
   for (let c = c0; c < c1; c++) {
-    for (let o = 0; o < O; o++) {
+    // Four output channels at a time (lanes along o), the same operations as the scalar loop below.
+    for (let o = 0; o < O4; o += 4) {
+      const u = dU + (<usize>(c * Op + o) << 2);
+      for (let q = 0; q < side; q++) gtRowV(m, u + (<usize>(q * s) << 2), <usize>(side * s) << 2, ws + (<usize>q << 4), <usize>side << 4);
+      const w0 = dw + (<usize>(c * O + o) << 2);
+      for (let kh = 0; kh < 3; kh++) gtRowV(m, ws + (<usize>(kh * side) << 4), 16, w0 + (<usize>(3 * kh * t) << 2), <usize>t << 2);
+    }
+    for (let o = O4; o < O; o++) {
       const u = dU + (<usize>(c * Op + o) << 2);
       // Gᵀ along p for each column q, then each of the 3 rows times G along q.
       for (let q = 0; q < side; q++) gtRow(m, u + (<usize>(q * s) << 2), side * s, r + (<usize>q << 2), side);
