@@ -61,11 +61,19 @@ const HEAD_BYTES: usize = 256;
    * Backward-input ignores it.
    */
   bias: usize;
+  /**
+   * Direct backward-filter only (else 0): the gradient of a 2×2 max-pool of this convolution's
+   * output, [N, ⌊OH/2⌋, ⌊OW/2⌋, O] (a pointer), which stands for dy: dy is the pool's backward of
+   * it, expanded strip by strip (see expandPoolGrad) instead of read from a tensor.
+   */
+  poolGrad: usize;
+  /** With poolGrad: the pool's winners' indices (i32, poolGrad's shape; see maxpool2d_fwd_f32). */
+  poolIdx: usize;
 }
 
 /**
  * conv2d_geom_fields(): the number of i32 fields of the geometry block: N, H, W, C, KH, KW, O,
- * strideH, strideW, padTop, padLeft, OH, OW, bias.
+ * strideH, strideW, padTop, padLeft, OH, OW, bias, poolGrad, poolIdx.
  */
 export function conv2d_geom_fields(): i32 { return <i32>(offsetof<Geom>() >> 2); }
 
@@ -583,6 +591,37 @@ function bwdfDirectLayout(g: Geom): usize {
  * With g.bias set, db[o] (the same columns) = Σ dy over the pixels in order, from the strip while
  * it is in cache: colsum_f32's order, so the same bits.
  */
+/**
+ * Row oh of image n of dy, channels ob0 … ob1 − 1, into out (OP floats per pixel) from the gradient
+ * of the 2×2 max-pool of y (g.poolGrad, winners g.poolIdx): maxpool2d_bwd_tiled_f32's values, bit
+ * for bit (0 + the window's gradient at its winner, +0 elsewhere and outside the pooled rows and
+ * columns).
+ */
+function expandPoolGrad(g: Geom, n: i32, oh: i32, ob0: i32, ob1: i32, OP: i32, out: usize): void {
+  const O = g.O, OW = g.OW, PH = g.OH >> 1, PW = OW >> 1, i = oh >> 1;
+  const lane = i32x4(0, 1, 2, 3), zero = f32x4.splat(0);
+  const o4 = min(ob1, O & ~3);
+  for (let ow = 0; ow < OW; ow++) {
+    const d = out + (<usize>(ow * OP) << 2);
+    const j = ow >> 1;
+    if (i >= PH || j >= PW) {
+      memory.fill(d + (<usize>ob0 << 2), 0, <usize>(ob1 - ob0) << 2);
+      continue;
+    }
+    const w: usize = <usize>(((n * PH + i) * PW + j) * O) << 2;
+    const p0 = (oh * OW + ow) * O; // index of (oh, ow, 0) inside the image
+    let o = ob0;
+    for (; o < o4; o += 4) {
+      const hit = i32x4.eq(v128.load(g.poolIdx + w + (<usize>o << 2)), i32x4.add(i32x4.splat(p0 + o), lane));
+      v128.store(d + (<usize>o << 2), f32x4.add(zero, v128.and(v128.load(g.poolGrad + w + (<usize>o << 2)), hit)));
+    }
+    for (; o < ob1; o++) {
+      const v = o < O && load<i32>(g.poolIdx + w + (<usize>o << 2)) == p0 + o ? load<f32>(g.poolGrad + w + (<usize>o << 2)) : <f32>0;
+      stf(d, o, <f32>0 + v);
+    }
+  }
+}
+
 function bwdfDirect(x: usize, dy: usize, g: Geom, ws: usize, u0: i32, u1: i32, dw: usize): void {
   const C = g.C, KW = g.KW, K = g.KH * KW * C, KP = up(K, 4), O = g.O, OP = up(O, 8), OW = g.OW, OH = g.OH;
   const sh = g.strideH;
@@ -611,9 +650,11 @@ function bwdfDirect(x: usize, dy: usize, g: Geom, ws: usize, u0: i32, u1: i32, d
     for (let oh0 = 0; oh0 < OH; oh0 += R) {
       const rr = min(R, OH - oh0);
       padRows(x, g.H, g.W, C, n, oh0 * sh - g.padTop, (rr - 1) * sh + g.KH, -g.padLeft, Wp, C, strip);
-      // dy rows in the strip's layout (OP floats per pixel): read in place when O % 8 = 0.
+      // dy rows in the strip's layout (OP floats per pixel): read in place when O % 8 = 0, or
+      // expanded from a max-pool's gradient.
       let dys = dyb;
-      if (OP == O) dys = dy + (<usize>((n * OH + oh0) * OW * O) << 2);
+      if (g.poolGrad) for (let r = 0; r < rr; r++) expandPoolGrad(g, n, oh0 + r, ob0, ob1, OP, dyb + (<usize>(r * OW * OP) << 2));
+      else if (OP == O) dys = dy + (<usize>((n * OH + oh0) * OW * O) << 2);
       else padRows(dy, OH, OW, O, n, oh0, rr, 0, OW, OP, dyb);
       for (let kg = 0; kg < K4; kg += 4) {
         const fo = offs + (<usize>kg << 2);

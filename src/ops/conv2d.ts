@@ -132,19 +132,26 @@ onLoad(() => { geomBlock = null; workspace = null; winoBlock = null; }); // a ne
 
 /** The geometry fields of the kernels' block, in order (class Geom in assembly/kernels/conv2d.ts); the bias pointer follows. */
 const GEOM_FIELDS = ['N', 'H', 'W', 'C', 'KH', 'KW', 'O', 'strideH', 'strideW', 'padTop', 'padLeft', 'OH', 'OW'] as const;
-/** i32 values in the block: the geometry, then the forward's bias pointer (0 for none). */
-const GEOM_LEN = GEOM_FIELDS.length + 1;
+/**
+ * i32 values in the block: the geometry, then the forward's bias pointer (0 for none), then a
+ * max-pool's gradient and winners the direct backward-filter expands dy from (0, 0 for none).
+ */
+const GEOM_LEN = GEOM_FIELDS.length + 3;
+
+/** A 2×2 max-pool's gradient and its winners' indices (engine pointers) standing for dy. */
+interface PoolGrad { grad: number; idx: number }
 
 /**
  * The i32 values of the kernels' geometry block for g (for code that calls the kernels itself):
- * the geometry, then `bias`, a pointer to the forward's bias [O] in engine memory (0: none).
+ * the geometry, then `bias`, a pointer to the forward's bias [O] in engine memory (0: none), then
+ * the pool gradient the direct backward-filter reads instead of dy (none by default).
  */
-export function conv2dGeometryValues(g: Conv2dGeometry, bias = 0): number[] {
-  return [...GEOM_FIELDS.map((f) => g[f]), bias];
+export function conv2dGeometryValues(g: Conv2dGeometry, bias = 0, pool: PoolGrad | null = null): number[] {
+  return [...GEOM_FIELDS.map((f) => g[f]), bias, pool?.grad ?? 0, pool?.idx ?? 0];
 }
 
-/** Writes g (and the bias pointer) into the geometry block and returns its pointer (checks the field count once). */
-function writeGeometry(g: Conv2dGeometry, bias = 0): number {
+/** Writes g (and the pointers) into the geometry block and returns its pointer (checks the field count once). */
+function writeGeometry(g: Conv2dGeometry, bias = 0, pool: PoolGrad | null = null): number {
   if (geomBlock === null) {
     const fields = k().conv2d_geom_fields();
     if (fields !== GEOM_LEN) {
@@ -152,7 +159,7 @@ function writeGeometry(g: Conv2dGeometry, bias = 0): number {
     }
     geomBlock = keep(new Storage(GEOM_LEN));
   }
-  geomBlock.i32view().set(conv2dGeometryValues(g, bias));
+  geomBlock.i32view().set(conv2dGeometryValues(g, bias, pool));
   return geomBlock.ptr;
 }
 
@@ -182,8 +189,8 @@ function winoScratch(n: number): number {
 const enum Pass { Forward = 0, BackwardInput = 1, BackwardFilter = 2 }
 
 /** Sets up geometry and scratch for one kernel call; returns [geometry pointer, scratch pointer]. */
-function prepare(g: Conv2dGeometry, pass: Pass, bias = 0): [number, number] {
-  const gp = writeGeometry(g, bias);
+function prepare(g: Conv2dGeometry, pass: Pass, bias = 0, pool: PoolGrad | null = null): [number, number] {
+  const gp = writeGeometry(g, bias, pool);
   return [gp, scratch(k().conv2d_workspace_f32(gp, pass))];
 }
 
@@ -222,10 +229,10 @@ function splitByImages(g: Conv2dGeometry, pass: Pass, src: number, w: number, ds
 }
 
 /** Backward-filter over threads by blocks of dW; returns false when too small to split. */
-function splitBwdFilter(g: Conv2dGeometry, x: number, dy: number, dw: number, db = 0): boolean {
+function splitBwdFilter(g: Conv2dGeometry, x: number, dy: number, dw: number, db = 0, pool: PoolGrad | null = null): boolean {
   let parts = partsFor(macs(g), CONV_MIN_PART);
   if (parts <= 1) return false;
-  const gp = writeGeometry(g, db);
+  const gp = writeGeometry(g, db, pool);
   const units = k().conv2d_bwd_filter_units_f32(gp);
   parts = Math.min(parts, units);
   if (parts <= 1) return false;
@@ -373,17 +380,23 @@ const conv2dOp = defineOp<Attrs>({
   },
 });
 
-/** The gradients of conv2d (dx, dw and, with a bias, db; null where not needed) for dy. */
-function convBackward(g: Conv2dGeometry, bias: boolean, x: Tensor, w: Tensor, needsInputGrad: readonly boolean[], dy: Tensor): Array<Tensor | null> {
+/**
+ * The gradients of conv2d (dx, dw and, with a bias, db; null where not needed) for dy, or — with
+ * `pool`, where usesPoolGrad says the direct backward-filter can take it — for the max-pool
+ * gradient `pool` stands for (dy is then null and never materialised).
+ */
+function convBackward(g: Conv2dGeometry, bias: boolean, x: Tensor, w: Tensor, needsInputGrad: readonly boolean[], dyT: Tensor | null,
+  pool: PoolGrad | null = null): Array<Tensor | null> {
+  const dyp = dyT === null ? 0 : dyT.ptr;
   let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
   const M = g.N * g.OH * g.OW;
   if (needsInputGrad[0]) {
     dx = new Tensor(x.shape);
     const m = winogradTile(g, g.O, g.C, g.H, g.W);
-    if (dx.size > 0 && m > 0) winoForward(g, m, Pass.BackwardInput, dy.ptr, w.ptr, dx.ptr);
-    else if (dx.size > 0 && !splitByImages(g, Pass.BackwardInput, dy.ptr, w.ptr, dx.ptr)) {
+    if (dx.size > 0 && m > 0) winoForward(g, m, Pass.BackwardInput, dyp, w.ptr, dx.ptr);
+    else if (dx.size > 0 && !splitByImages(g, Pass.BackwardInput, dyp, w.ptr, dx.ptr)) {
       const [gp, ws] = prepare(g, Pass.BackwardInput);
-      k().conv2d_bwd_input_f32(dy.ptr, w.ptr, gp, ws, dx.ptr);
+      k().conv2d_bwd_input_f32(dyp, w.ptr, gp, ws, dx.ptr);
     }
   }
   if (bias && needsInputGrad[2]) db = new Tensor([g.O]);
@@ -394,17 +407,17 @@ function convBackward(g: Conv2dGeometry, bias: boolean, x: Tensor, w: Tensor, ne
     dw = new Tensor(w.shape);
     const mf = winogradTile(g, g.C, g.O, g.OH, g.OW);
     if (M === 0) k().fill_f32(dw.size, 0, dw.ptr);
-    else if (mf > 0) winoBwdFilter(g, mf, x.ptr, dy.ptr, dw.ptr);
+    else if (mf > 0) winoBwdFilter(g, mf, x.ptr, dyp, dw.ptr);
     else {
       dbDone = db !== null && k().conv2d_bwd_filter_sums_bias_f32(writeGeometry(g)) === 1;
       const dbp = dbDone ? (db as Tensor).ptr : 0;
-      if (!splitBwdFilter(g, x.ptr, dy.ptr, dw.ptr, dbp)) {
-        const [gp, ws] = prepare(g, Pass.BackwardFilter, dbp);
-        k().conv2d_bwd_filter_f32(x.ptr, dy.ptr, gp, ws, dw.ptr);
+      if (!splitBwdFilter(g, x.ptr, dyp, dw.ptr, dbp, pool)) {
+        const [gp, ws] = prepare(g, Pass.BackwardFilter, dbp, pool);
+        k().conv2d_bwd_filter_f32(x.ptr, dyp, gp, ws, dw.ptr);
       }
     }
   }
-  if (db !== null && !dbDone) colsum(dy.ptr, M, g.O, db.ptr);
+  if (db !== null && !dbDone) colsum(dyp, M, g.O, db.ptr);
   return bias ? [dx, dw, db] : [dx, dw];
 }
 
@@ -479,6 +492,16 @@ function directPool(g: Conv2dGeometry, x: number, w: number, bias: number, py: n
 
 interface PoolAttrs extends Attrs { relu: boolean }
 
+/**
+ * Whether conv2dMaxPool's backward can hand the pool's gradient straight to the direct
+ * backward-filter kernel (which expands it strip by strip): only dw (and db) wanted, and the
+ * direct path is the one backward-filter takes (it is the path that sums db itself).
+ */
+function usesPoolGrad(g: Conv2dGeometry, needsInputGrad: readonly boolean[]): boolean {
+  return !needsInputGrad[0] && needsInputGrad[1] && g.N * g.OH * g.OW > 0 && winogradTile(g, g.C, g.O, g.OH, g.OW) === 0 &&
+    k().conv2d_bwd_filter_sums_bias_f32(writeGeometry(g)) === 1;
+}
+
 const conv2dPoolOp = defineOp<PoolAttrs, { argmax: Storage }>({
   name: CONV_POOL,
   forward(ctx) {
@@ -503,6 +526,9 @@ const conv2dPoolOp = defineOp<PoolAttrs, { argmax: Storage }>({
   },
   backward({ inputs: [x, w], attrs: { g, bias }, needsInputGrad, saved: { argmax } }, dy) {
     argmax.check();
+    // A first layer (no dx) on the direct backward-filter expands the convolution's output gradient
+    // strip by strip from dy and the winners; otherwise it is written out first.
+    if (usesPoolGrad(g, needsInputGrad)) return convBackward(g, bias, x, w, needsInputGrad, null, { grad: dy.ptr, idx: argmax.ptr });
     // The convolution's output gradient: dy at each window's winner, 0 elsewhere (maxPool2d's backward).
     const dconv = new Tensor([g.N, g.OH, g.OW, g.O]);
     const PH = g.OH >> 1, PW = g.OW >> 1, imageIn = g.OH * g.OW * g.O, imageOut = PH * PW * g.O;

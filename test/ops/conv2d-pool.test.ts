@@ -32,13 +32,14 @@ function values(rng: Rng, n: number, ties: boolean): Float32Array {
 interface Run { y: number[]; dx: number[]; dw: number[]; db: number[] }
 
 /** Forward and backward of one path (fused or the ops one after the other) with upstream gradient r; bits of everything. */
-function run(fused: boolean, x0: Float32Array, w0: Float32Array, b0: Float32Array, xs: number[], ws: number[], opts: Conv2dOptions, r: Float32Array, relu = false): Run {
+function run(fused: boolean, x0: Float32Array, w0: Float32Array, b0: Float32Array, xs: number[], ws: number[], opts: Conv2dOptions, r: Float32Array, relu = false,
+  xGrad = true): Run {
   return tidy(() => {
-    const x = tensor(x0, xs, { requiresGrad: true }), w = tensor(w0, ws, { requiresGrad: true }), b = tensor(b0, [ws[3]], { requiresGrad: true });
+    const x = tensor(x0, xs, { requiresGrad: xGrad }), w = tensor(w0, ws, { requiresGrad: true }), b = tensor(b0, [ws[3]], { requiresGrad: true });
     const pooled = () => maxPool2d(conv2d(x, w, b, opts), { size: 2 });
     const y: Tensor = fused ? conv2dMaxPool(x, w, b, { ...opts, relu }) : relu ? reluOp(pooled()) : pooled();
     y.backward(tensor(r, [...y.shape]));
-    return { y: bits(y.data), dx: bits(x.grad!.data), dw: bits(w.grad!.data), db: bits(b.grad!.data) };
+    return { y: bits(y.data), dx: xGrad ? bits(x.grad!.data) : [], dw: bits(w.grad!.data), db: bits(b.grad!.data) };
   });
 }
 
@@ -61,9 +62,10 @@ for (const [name, xs, ws, opts, algorithms] of cases) {
         const b0 = values(rng, ws[3], ties);
         const g = conv2dGeometry(xs, ws, opts);
         const r = values(rng, g.N * (g.OH >> 1) * (g.OW >> 1) * g.O, false);
-        for (const relu of [false, true]) {
-          const want = run(false, x0, w0, b0, xs, ws, opts, r, relu), got = run(true, x0, w0, b0, xs, ws, opts, r, relu);
-          const what = relu ? 'with relu: ' : '';
+        // xGrad false: a first layer, whose direct backward-filter reads the pool's gradient itself.
+        for (const [relu, xGrad] of [[false, true], [true, true], [false, false], [true, false]]) {
+          const want = run(false, x0, w0, b0, xs, ws, opts, r, relu, xGrad), got = run(true, x0, w0, b0, xs, ws, opts, r, relu, xGrad);
+          const what = `${relu ? 'with relu' : ''}${xGrad ? '' : ' (no dx)'}: `;
           assert.equal(got.y, want.y, `${what}pooled values`);
           assert.equal(got.dx, want.dx, `${what}dx`);
           assert.equal(got.dw, want.dw, `${what}dw`);
@@ -98,14 +100,16 @@ test('conv2dMaxPool: a NaN in the input wins its windows as in maxPool2d (direct
 
 test('conv2dMaxPool on threads (every call split) equals one thread bit for bit', () => {
   const before = getThreads();
-  const shapes: Array<[number[], number[], Conv2dAlgorithm]> = [[[3, 8, 8, 1], [3, 3, 1, 8], 'auto'], [[3, 8, 8, 8], [3, 3, 8, 8], 'winograd4'], [[3, 6, 6, 8], [3, 3, 8, 16], 'winograd2']];
+  const shapes: Array<[number[], number[], Conv2dAlgorithm]> = [[[3, 8, 8, 1], [3, 3, 1, 8], 'auto'], [[2, 7, 9, 1], [3, 3, 1, 13], 'auto'],
+    [[3, 8, 8, 8], [3, 3, 8, 8], 'winograd4'], [[3, 6, 6, 8], [3, 3, 8, 16], 'winograd2']];
   const once = () => shapes.map(([xs, ws, a]) => withAlgorithm(a, () => {
     const rng = new Rng(1);
     const g = conv2dGeometry(xs, ws, { padding: 'same' });
     const x0 = values(rng, xs.reduce((p, q) => p * q, 1), false), w0 = values(rng, ws.reduce((p, q) => p * q, 1), false);
-    return run(true, x0, w0, values(rng, g.O, false), xs, ws, { padding: 'same' }, values(rng, g.N * (g.OH >> 1) * (g.OW >> 1) * g.O, false), true);
+    const r = values(rng, g.N * (g.OH >> 1) * (g.OW >> 1) * g.O, false), b0 = values(rng, g.O, false);
+    return [run(true, x0, w0, b0, xs, ws, { padding: 'same' }, r, true), run(true, x0, w0, b0, xs, ws, { padding: 'same' }, r, true, false)];
   }));
-  const out: Run[][] = [];
+  const out: Run[][][] = [];
   try {
     for (const threads of [1, 2, 3]) {
       setThreads(threads);
