@@ -414,6 +414,32 @@ function outputTile(m: i32, M: usize, i: i32, mPlane: usize, Op: i32, t: i32, TH
         at6(v128.load(mq), v128.load(mq + 6 * mPlane), v128.load(mq + 12 * mPlane), v128.load(mq + 18 * mPlane),
           v128.load(mq + 24 * mPlane), v128.load(mq + 30 * mPlane), S + (<usize>q << 4), 96);
       }
+      if (rows == 4 && cols == 4 && lanes >= 4) {
+        // A whole tile: rows two at a time in registers (at6's operations), stored and pooled from there.
+        for (let a = 0; a < 4; a += 2) {
+          const r = S + <usize>a * 96;
+          let u0 = v128.load(r), u1 = v128.load(r, 16), u2 = v128.load(r, 32), u3 = v128.load(r, 48), u4 = v128.load(r, 64), u5 = v128.load(r, 80);
+          let s12 = f32x4.add(u1, u2), d12 = f32x4.sub(u1, u2), s34 = f32x4.add(u3, u4), d34 = f32x4.sub(u3, u4);
+          const p0v = withBias(f32x4.add(f32x4.add(u0, s12), s34), bv, bias), p1v = withBias(f32x4.add(d12, f32x4.mul(f32x4.splat(2), d34)), bv, bias);
+          const p2v = withBias(f32x4.add(s12, f32x4.mul(f32x4.splat(4), s34)), bv, bias), p3v = withBias(f32x4.add(f32x4.add(d12, f32x4.mul(f32x4.splat(8), d34)), u5), bv, bias);
+          u0 = v128.load(r, 96); u1 = v128.load(r, 112); u2 = v128.load(r, 128); u3 = v128.load(r, 144); u4 = v128.load(r, 160); u5 = v128.load(r, 176);
+          s12 = f32x4.add(u1, u2); d12 = f32x4.sub(u1, u2); s34 = f32x4.add(u3, u4); d34 = f32x4.sub(u3, u4);
+          const q0v = withBias(f32x4.add(f32x4.add(u0, s12), s34), bv, bias), q1v = withBias(f32x4.add(d12, f32x4.mul(f32x4.splat(2), d34)), bv, bias);
+          const q2v = withBias(f32x4.add(s12, f32x4.mul(f32x4.splat(4), s34)), bv, bias), q3v = withBias(f32x4.add(f32x4.add(d12, f32x4.mul(f32x4.splat(8), d34)), u5), bv, bias);
+          if (y) {
+            const ya = yo + <usize>a * rowBytes, yb = ya + rowBytes;
+            v128.store(ya, p0v); v128.store(ya + pixBytes, p1v); v128.store(ya + 2 * pixBytes, p2v); v128.store(ya + 3 * pixBytes, p3v);
+            v128.store(yb, q0v); v128.store(yb + pixBytes, q1v); v128.store(yb + 2 * pixBytes, q2v); v128.store(yb + 3 * pixBytes, q3v);
+          }
+          if (py) {
+            const pp = po + <usize>(a >> 1) * pRow, pp1 = pp + (<usize>O << 2);
+            const pi = p0 + a * OW * O + o;
+            max2x2Store(p0v, p1v, q0v, q1v, pi, O, rowC, py + pp, pa ? pa + pp : 0, 4, relu);
+            max2x2Store(p2v, p3v, q2v, q3v, pi + 2 * O, O, rowC, py + pp1, pa ? pa + pp1 : 0, 4, relu);
+          }
+        }
+        continue;
+      }
       // Row a of the tile (with the bias) at Y = S + 384 + 64·a.
       const Y = S + 384;
       for (let a = 0; a < rows; a++) {
