@@ -214,36 +214,82 @@ function directFwd(x: usize, w: usize, g: Geom, ws: usize, y: usize): void {
 export function conv2d_fwd_pool_workspace_f32(g_: usize): i32 {
   const g = changetype<Geom>(g_);
   if (!useDirectFwd(g)) return 0;
-  return <i32>((directFwdLayout(g) + bytes64(2 * g.OW * g.O + 4)) >> 2); // + 4: a last group of < 4 channels loads 4
+  // directFwdLayout's padded input rows (the last region) plus strideH more: two output rows.
+  const Wp = (up(g.OW, 4) - 1) * g.strideW + g.KW;
+  return <i32>((directFwdLayout(g) + bytes64(g.strideH * Wp * g.C)) >> 2);
+}
+
+/** v + b when there is a bias (b its values), else v (adding 0 would turn −0 into +0). */
+@inline function plusBias(v: v128, b: v128, bias: usize): v128 { return bias ? f32x4.add(v, b) : v; }
+
+/** The bias values o … o + 3 (zeros past O). */
+@inline function biasAt(bias: usize, o: i32, O: i32): v128 {
+  if (o + 4 <= O) return v128.load(bias + (<usize>o << 2));
+  let v = f32x4.splat(0);
+  if (o < O) v = f32x4.replace_lane(v, 0, load<f32>(bias + (<usize>o << 2)));
+  if (o + 1 < O) v = f32x4.replace_lane(v, 1, load<f32>(bias + (<usize>o << 2), 4));
+  if (o + 2 < O) v = f32x4.replace_lane(v, 2, load<f32>(bias + (<usize>o << 2), 8));
+  return v;
 }
 
 /**
- * conv2d_fwd_pool_f32(x, w, g, ws, py, pa, relu): the forward convolution's 2×2 max-pool (stride 2,
- * 'valid') without writing the convolution: for the direct path only (conv2d_fwd_pool_workspace_f32
- * not 0). x, w, g as in conv2d_fwd_f32 (the bias included); ws: conv2d_fwd_pool_workspace_f32(g)
- * floats. Each pair of output rows 2i, 2i + 1 is computed by the direct path into a strip of the
- * workspace (the same values conv2d_fwd_f32 writes) and pooled from there: pooled [N, ⌊OH/2⌋,
- * ⌊OW/2⌋, O] at py and, when pa ≠ 0, the winners' indices (i32, same shape) at pa, as
- * maxpool2d_fwd_f32 writes them for conv2d_fwd_f32's y; relu ≠ 0: the ReLU of the pool (see
- * max2x2Store). Outputs must not overlap the inputs.
+ * conv2d_fwd_pool_f32(x, w, g, ws, py, pa, relu): the forward convolution's 2×2 max-pool (stride
+ * 2, 'valid') without writing the convolution: for the direct path only
+ * (conv2d_fwd_pool_workspace_f32 not 0). x, w, g as in conv2d_fwd_f32 (the bias included); ws:
+ * conv2d_fwd_pool_workspace_f32(g) floats. The register tile is one pool window (2 × 2 output
+ * pixels) × 8 channels, each pixel summed over (kh, kw, c) in the direct path's order (the values
+ * conv2d_fwd_f32 writes), then pooled in registers: pooled [N, ⌊OH/2⌋, ⌊OW/2⌋, O] at py and, when
+ * pa ≠ 0, the winners' indices (i32, same shape) at pa, as maxpool2d_fwd_f32 writes them for
+ * conv2d_fwd_f32's y; relu ≠ 0: the ReLU of the pool (see max2x2Store). Outputs must not overlap
+ * the inputs.
  */
 export function conv2d_fwd_pool_f32(x: usize, w: usize, g_: usize, ws: usize, py: usize, pa: usize, relu: i32): void {
   const g = changetype<Geom>(g_);
-  const O = g.O, OW = g.OW, PH = g.OH >> 1, PW = OW >> 1, rowC = OW * O;
-  const tile = ws, wp = ws + HEAD_BYTES;
-  const rb = wp + bytes64(g.KH * g.KW * g.C * up(O, 8));
-  const strip = ws + directFwdLayout(g);
+  const C = g.C, KWC = g.KW * C, O = g.O, OW = g.OW, PH = g.OH >> 1, PW = OW >> 1, rowC = OW * O;
+  const K = g.KH * KWC, bias = g.bias;
+  const wp = ws + HEAD_BYTES;
+  const rb = wp + bytes64(K * up(O, 8));
+  const Wp = (up(OW, 4) - 1) * g.strideW + g.KW, rowLen = Wp * C;
+  const step = <usize>(g.strideW * C) << 2, down = <usize>(g.strideH * rowLen) << 2;
   packDirectFilter(w, g, wp);
   for (let n = 0; n < g.N; n++) {
     for (let i = 0; i < PH; i++) {
-      directFwdRows(x, g, wp, n, 2 * i, 2 * i + 2, rb, tile, strip);
+      // The input rows output rows 2i and 2i + 1 read, padded.
+      padRows(x, g.H, g.W, C, n, 2 * i * g.strideH - g.padTop, g.strideH + g.KH, -g.padLeft, Wp, C, rb);
       const out: usize = <usize>((n * PH + i) * PW * O) << 2;
       for (let j = 0; j < PW; j++) {
-        for (let o = 0; o < O; o += 4) {
-          const s = strip + (<usize>(2 * j * O + o) << 2);
-          const at = out + (<usize>(j * O + o) << 2);
-          max2x2Store(v128.load(s), v128.load(s + (<usize>O << 2)), v128.load(s + (<usize>rowC << 2)), v128.load(s + (<usize>(rowC + O) << 2)),
-            (2 * i * OW + 2 * j) * O + o, O, rowC, py + at, pa ? pa + at : 0, O - o, relu);
+        for (let o0 = 0; o0 < O; o0 += 8) {
+          // Pixels (2i, 2j), (2i, 2j + 1), (2i + 1, 2j), (2i + 1, 2j + 1) × channels o0 … o0 + 7.
+          let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+          let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+          let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+          let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+          let wq = wp + (<usize>(o0 * K) << 2);
+          for (let kh = 0; kh < g.KH; kh++) {
+            let xq = rb + (<usize>(kh * rowLen) << 2) + <usize>(2 * j) * step;
+            for (let q = 0; q < KWC; q++) {
+              const b0 = v128.load(wq);
+              const b1 = v128.load(wq, 16);
+              let a = v128.load32_splat(xq);
+              c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+              a = v128.load32_splat(xq + step);
+              c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+              a = v128.load32_splat(xq + down);
+              c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+              a = v128.load32_splat(xq + down + step);
+              c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+              xq += 4; wq += 32;
+            }
+          }
+          const b0 = bias ? biasAt(bias, o0, O) : f32x4.splat(0), b1 = bias ? biasAt(bias, o0 + 4, O) : f32x4.splat(0);
+          const p00 = (2 * i * OW + 2 * j) * O + o0;
+          const at = out + (<usize>(j * O + o0) << 2);
+          max2x2Store(plusBias(c00, b0, bias), plusBias(c10, b0, bias), plusBias(c20, b0, bias), plusBias(c30, b0, bias),
+            p00, O, rowC, py + at, pa ? pa + at : 0, O - o0, relu);
+          if (o0 + 4 < O) {
+            max2x2Store(plusBias(c01, b1, bias), plusBias(c11, b1, bias), plusBias(c21, b1, bias), plusBias(c31, b1, bias),
+              p00 + 4, O, rowC, py + at + 16, pa ? pa + at + 16 : 0, O - o0 - 4, relu);
+          }
         }
       }
     }
