@@ -9,6 +9,7 @@
 // a caller may split the batch over threads by offsetting x, y (and argmax, dx, dy) by whole images.
 // Outputs must not overlap inputs.
 import { ldf, stf, ldi, sti, ldv, stv } from '../mem';
+import { reluV } from './activation';
 
 /**
  * One 2×2 max-pool window over 4 channels held in registers (the fused convolution + pool kernels
@@ -16,7 +17,7 @@ import { ldf, stf, ldi, sti, ldv, stv } from '../mem';
  * maxpool2d_fwd_f32's scan order, and its rule: a later value wins only if strictly greater or
  * NaN. Stores the max at y and, when a ≠ 0, the winner's index at a, where v00's lane 0 has index
  * p00 inside its image ((r·w + s)·c + k, as maxpool2d_fwd_f32 writes it) and rowC = w·c. relu ≠ 0:
- * the ReLU of the max (relu_fwd_f32's max(·, 0)) and, where the max is not > 0 (relu_bwd_f32's
+ * the ReLU of the max (relu_fwd_f32's rule) and, where the max is not > 0 (relu_bwd_f32's
  * gradient 0), the index −1, which no position matches: maxpool2d_bwd_tiled_f32 then sends the
  * window no gradient. Stores lanes 0 … min(lanes, 4) − 1 (the channels that exist).
  */
@@ -33,9 +34,8 @@ import { ldf, stf, ldi, sti, ldv, stv } from '../mem';
   best = v128.bitselect(v11, best, m);
   idx = i32x4.add(v128.bitselect(i32x4.splat(p00 + rowC + c), idx, m), lane);
   if (relu) {
-    const zero = f32x4.splat(0);
-    idx = v128.bitselect(idx, i32x4.splat(-1), f32x4.gt(best, zero));
-    best = f32x4.max(best, zero);
+    idx = v128.bitselect(idx, i32x4.splat(-1), f32x4.gt(best, f32x4.splat(0)));
+    best = reluV(best);
   }
   if (lanes >= 4) {
     v128.store(y, best);
