@@ -50,6 +50,7 @@ const cases: Array<[string, number[], number[], Conv2dOptions, Conv2dAlgorithm[]
   ['direct, C = 1, O = 5, odd width', [3, 6, 11, 1], [3, 3, 1, 5], { padding: 'same' }, ['auto']],
   ['direct, valid 5×5 output, O = 3', [2, 7, 7, 3], [3, 3, 3, 3], { padding: 'valid' }, ['auto']],
   ['direct, stride 2', [1, 11, 9, 2], [5, 5, 2, 4], { stride: 2, padding: 'same' }, ['auto']],
+  ['direct, 11 images (backward-filter in chunks of 8)', [11, 6, 7, 1], [3, 3, 1, 9], { padding: 'same' }, ['auto']],
   ['implicit GEMM (unfused fallback), C = 32', [1, 6, 5, 32], [3, 3, 32, 4], { padding: 'same' }, ['gemm']],
 ];
 
@@ -100,7 +101,7 @@ test('conv2dMaxPool: a NaN in the input wins its windows as in maxPool2d (direct
 
 test('conv2dMaxPool on threads (every call split) equals one thread bit for bit', () => {
   const before = getThreads();
-  const shapes: Array<[number[], number[], Conv2dAlgorithm]> = [[[3, 8, 8, 1], [3, 3, 1, 8], 'auto'], [[2, 7, 9, 1], [3, 3, 1, 13], 'auto'],
+  const shapes: Array<[number[], number[], Conv2dAlgorithm]> = [[[3, 8, 8, 1], [3, 3, 1, 8], 'auto'], [[2, 7, 9, 1], [3, 3, 1, 13], 'auto'], [[12, 6, 6, 1], [3, 3, 1, 8], 'auto'],
     [[3, 8, 8, 8], [3, 3, 8, 8], 'winograd4'], [[3, 6, 6, 8], [3, 3, 8, 16], 'winograd2']];
   const once = () => shapes.map(([xs, ws, a]) => withAlgorithm(a, () => {
     const rng = new Rng(1);

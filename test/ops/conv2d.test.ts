@@ -5,6 +5,7 @@ import { tidy, memoryStats } from '../../src/memory.js';
 import { Rng } from '../../src/random.js';
 import { conv2d, conv2dGeometry, conv2dOutputShape, setConv2dAlgorithm, type Conv2dAlgorithm, type Conv2dGeometry, type Conv2dOptions } from '../../src/ops/conv2d.js';
 import { gradcheck } from '../helpers/gradcheck.js';
+import { getThreads, setSplitScale, setThreads } from '../../src/threads.js';
 import { close } from '../helpers/close.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -227,6 +228,47 @@ for (const [xs, ws, stride, path, algorithm] of [
     const got = (b.grad as Tensor).data;
     assert.equal(Array.from(new Uint32Array(got.buffer, got.byteOffset, O)), Array.from(new Uint32Array(want.buffer)));
   })));
+}
+
+// Past 8 images the direct backward-filter sums dW and db per chunk of 8 images, then adds the
+// chunks' sums in order (the same bits at any thread count): db checked bit for bit against that
+// sum in JS, dW against float64, both bit for bit at 1, 2 and 3 threads.
+for (const [xs, ws, stride] of [[[19, 6, 5, 1], [3, 3, 1, 13], 1], [[17, 9, 8, 3], [5, 5, 3, 7], 2]] as const) {
+  test(`direct backward-filter past 8 images, in chunks of 8: db bit for bit, dW, threads x=[${xs}] w=[${ws}] stride ${stride}`, () => {
+    const before = getThreads();
+    const rng = new Rng(xs[0]);
+    const xv = normals(rng, prod(xs)), wv = normals(rng, prod(ws)), bv = normals(rng, ws[3]);
+    const g = conv2dGeometry(xs, ws, { stride, padding: 'same' });
+    const dyv = normals(rng, g.N * g.OH * g.OW * g.O);
+    const run = () => tidy(() => {
+      const x = tensor(xv, [...xs]), w = tensor(wv, [...ws], { requiresGrad: true }), b = tensor(bv, [ws[3]], { requiresGrad: true });
+      conv2d(x, w, b, { stride, padding: 'same' }).backward(tensor(dyv, [g.N, g.OH, g.OW, g.O]));
+      return { dw: Array.from((w.grad as Tensor).data), db: Array.from((b.grad as Tensor).data) };
+    });
+    const runs: Array<{ dw: number[]; db: number[] }> = [];
+    try {
+      for (const t of [1, 2, 3]) {
+        setThreads(t);
+        const prev = setSplitScale(0);
+        try { runs.push(run()); } finally { setSplitScale(prev); }
+      }
+    } finally {
+      setThreads(before);
+    }
+    assert.equal(runs[1], runs[0], '2 threads');
+    assert.equal(runs[2], runs[0], '3 threads');
+    // db: per chunk of 8 images the pixels in order, then the chunks in order.
+    const O = g.O, per = g.OH * g.OW * O, chunks: Float32Array[] = [];
+    for (let n0 = 0; n0 < g.N; n0 += 8) {
+      const c = new Float32Array(O);
+      for (let i = n0 * per; i < Math.min(g.N, n0 + 8) * per; i++) c[i % O] = Math.fround(c[i % O] + dyv[i]);
+      chunks.push(c);
+    }
+    const want = Float32Array.from(chunks[0]);
+    for (let c = 1; c < chunks.length; c++) for (let o = 0; o < O; o++) want[o] = Math.fround(want[o] + chunks[c][o]);
+    assert.equal(runs[0].db, Array.from(want), 'db');
+    close(runs[0].dw, refBackward(xv, wv, dyv, g).dw, { atol: 1e-4, rtol: 1e-4 }, 'dW against float64');
+  });
 }
 
 test('setConv2dAlgorithm refuses an unknown name and returns the previous choice', () => {
