@@ -12,6 +12,7 @@
 // figures, with exact distances read from the gallery file, so the peak stays near the stored
 // gallery; --f16 also measures a float16 copy next to the float32 rows first (its 1.2 GB raise
 // the peak to about 1.5×). Full size needs about 2.5 GB of memory and 2.4 GB of free disk.
+import '../src/cli/v8-flags.js'; // first: before the engine's module is compiled
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';

@@ -4,6 +4,7 @@
 // `kernels` (gemm, conv2d, knn, ops) and `peers` (network, tfjs-kernels, knn-peers). --tfjs-cpu-train
 // also times a training step of TF.js's cpu backend (at batch 4: minutes per step). BENCH_WITHOUT=usearch,torch,…
 // in the environment treats those peers as absent.
+import '../src/cli/v8-flags.js'; // first: before the engine's module is compiled
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { engineSingleThread, engineThreadCounts, projectRoot, type BenchRow, type SuiteOptions } from './common.js';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The facemetric command line: `facemetric <command> [options]`. Exit codes: 0 success, 1 failure,
 // 2 bad usage. `--json` prints one machine-readable object on stdout.
+import './v8-flags.js'; // first: before the engine's module is compiled
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
 import { UsageError, parse, type Command, type Io } from './args.js';
