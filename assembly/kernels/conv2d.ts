@@ -27,8 +27,11 @@
 // Threads (src/threads.ts, src/ops/conv2d.ts): forward and backward-input split by images (each
 // thread a whole call on a sub-batch with its own geometry block and workspace); backward-filter
 // by blocks of dW through conv2d_bwd_filter_part_f32 (4-row panels of one tap on the packed path,
-// 8-column blocks on the direct path), each thread with its own workspace. Every output element
-// is summed in one fixed order whatever the split, so results do not depend on it.
+// 8-column blocks on the direct path; past 8 images the TypeScript side runs the direct path per
+// chunk of 8 images and adds the chunks in order), each thread with its own workspace. Every
+// output element is summed in one fixed order whatever the split, so results do not depend on it.
+// A 2×2 max-pool (and ReLU) can be fused into the direct forward (conv2d_fwd_pool_f32) and its
+// gradient expanded inside the direct backward-filter (the geometry's poolGrad, poolIdx).
 import { gemm_kernel_4x8 } from './gemm';
 import { bias_add_f32 } from './elementwise';
 import { ldf, stf, ldi, sti } from '../mem';

@@ -7,7 +7,8 @@
 //   least one position inside the image.
 // The 4 lanes run along c; a scalar loop finishes the last c % 4 channels. Images are independent:
 // a caller may split the batch over threads by offsetting x, y (and argmax, dx, dy) by whole images.
-// Outputs must not overlap inputs.
+// Outputs must not overlap inputs. max2x2Store is the 2×2 window's rule for kernels that pool
+// their own output in registers (conv2d.ts, winograd.ts).
 import { ldf, stf, ldi, sti, ldv, stv } from '../mem';
 import { reluV } from './activation';
 

@@ -24,7 +24,9 @@
 //
 //   forward          y = conv(x, w) + bias: the above over blocks of tiles (across images); the
 //                    filter is transformed once per call (wino_filter_f32), the bias added in the
-//                    output transform
+//                    output transform, which can also max-pool each tile's 2×2 windows (and ReLU
+//                    them) so that y itself need never be written (src/ops/conv2d.ts's
+//                    conv2dMaxPool)
 //   backward-input   the forward kernel on dy with the filter flipped in both axes and its I/O
 //                    swapped (flip = 1), padding 2 − pad: a stride-1 "full" correlation
 //   backward-filter  dU[ξ] (C × O) = Σ_tiles V[ξ]ᵀ · dM[ξ], dM = A dY Aᵀ (the output gradient of

@@ -198,7 +198,9 @@ function prepare(g: Conv2dGeometry, pass: Pass, bias = 0, pool: PoolGrad | null 
 // ---------------------------------------------------------------------------------------------
 // Threads: forward and backward-input split by images (each part a whole call on a sub-batch,
 // with its own geometry block and scratch); backward-filter by blocks of dW
-// (conv2d_bwd_filter_part_f32). Every output element is summed in the same order as in one call.
+// (conv2d_bwd_filter_part_f32), except the direct path past 8 images, which sums fixed chunks of
+// 8 images apart and adds them in order (directBwdFilterChunks). Every output element is summed in
+// an order that does not depend on the split.
 
 /** Multiply-adds a part must have for a conv2d call to be split over threads. */
 const CONV_MIN_PART = 1 << 19;
@@ -247,6 +249,8 @@ function splitBwdFilter(g: Conv2dGeometry, x: number, dy: number, dw: number, db
 
 /** Images per partial sum of the direct backward-filter (a fixed cut, so results do not depend on threads). */
 const BWDF_CHUNK = 8;
+/** Chunk calls handed to the threads at a time. */
+const MAX_CHUNK_JOBS = 64;
 
 /**
  * The direct backward-filter (narrow layers: the kernel sums db too) over batches of more than
@@ -261,7 +265,7 @@ function directBwdFilterChunks(g: Conv2dGeometry, x: number, dy: number, dw: num
   const chunks = Math.ceil(g.N / BWDF_CHUNK), kO = g.KH * g.KW * g.C * g.O, len = kO + g.O;
   const imageX = g.H * g.W * g.C, imageY = g.OH * g.OW * g.O, imageP = (g.OH >> 1) * (g.OW >> 1) * g.O;
   const partial = (c: number) => partScratch('conv2d-bwdf-chunk', c, len);
-  const gp = writeGeometry({ ...g, N: Math.min(g.N, BWDF_CHUNK) }, db === 0 ? 0 : 1, pool);
+  const gp = writeGeometry({ ...g, N: Math.min(g.N, BWDF_CHUNK) });
   const size = k().conv2d_workspace_f32(gp, Pass.BackwardFilter), units = k().conv2d_bwd_filter_units_f32(gp);
   for (let c0 = 0; c0 < chunks; c0 += MAX_CHUNK_JOBS) {
     const jobs: number[][] = [];
@@ -282,8 +286,6 @@ function directBwdFilterChunks(g: Conv2dGeometry, x: number, dy: number, dw: num
     for (let c = 2; c < chunks; c++) k().add_f32(db, partial(c) + 4 * kO, g.O, db);
   }
 }
-/** Chunk calls handed to the threads at a time. */
-const MAX_CHUNK_JOBS = 64;
 
 // ---------------------------------------------------------------------------------------------
 // Winograd F(m×m, 3×3) (assembly/kernels/winograd.ts) for 3×3 filters with stride 1: m = 2 does
@@ -442,7 +444,8 @@ function convBackward(g: Conv2dGeometry, bias: boolean, x: Tensor, w: Tensor, ne
   }
   if (bias && needsInputGrad[2]) db = new Tensor([g.O]);
   // db = the column sums of dy: summed by the direct backward-filter kernel while dy's strips are
-  // in cache when it runs (the same order, so the same bits as colsum), else by colsum.
+  // in cache when it runs (colsum's order up to 8 images, so the same bits; past that per chunk of
+  // 8 images, see directBwdFilterChunks), else by colsum.
   let dbDone = false;
   if (needsInputGrad[1]) {
     dw = new Tensor(w.shape);
