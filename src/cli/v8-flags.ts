@@ -8,4 +8,8 @@
 // alone; applications can start Node with --no-liftoff for the same effect.
 import v8 from 'node:v8';
 
-v8.setFlagsFromString('--no-liftoff');
+try {
+  v8.setFlagsFromString('--no-liftoff');
+} catch {
+  // A runtime without V8's flags (another engine behind node:v8): the first long calls are slower, nothing else.
+}
