@@ -122,7 +122,8 @@ for (const [xs, ws, opts] of cases) {
 // Large enough to cross every blocking boundary: more than 64 output rows and 256 pixels, a
 // reduction longer than 256 in forward and backward-input, channel tails of both panels.
 test('kernels x=[2,19,21,33] w=[3,3,33,29] s=1 pad=same (every block boundary)', () => checkKernels([2, 19, 21, 33], [3, 3, 33, 29], { padding: 'same' }, 1));
-test('kernels x=[2,19,21,32] w=[3,3,32,20] s=1 pad=same (every block boundary, packed filter gradient)', () => checkKernels([2, 19, 21, 32], [3, 3, 32, 20], { padding: 'same' }, 4));
+// (forced to the implicit GEMM: 'auto' would take Winograd F(4×4) here, whose rounding the Winograd tests below bound)
+test('kernels x=[2,19,21,32] w=[3,3,32,20] s=1 pad=same (every block boundary, packed filter gradient)', () => withAlgorithm('gemm', () => checkKernels([2, 19, 21, 32], [3, 3, 32, 20], { padding: 'same' }, 4)));
 test('kernels x=[1,37,35,9] w=[5,5,9,29] s=2 pad=same (every block boundary, phases)', () => checkKernels([1, 37, 35, 9], [5, 5, 9, 29], { stride: 2, padding: 'same' }, 2));
 test('kernels x=[3,33,31,1] w=[3,3,1,32] s=1 pad=same (one input channel)', () => checkKernels([3, 33, 31, 1], [3, 3, 1, 32], { padding: 'same' }, 3));
 
