@@ -9,15 +9,13 @@
 // Outputs must not overlap inputs.
 import { ldf, stf, ldv, stv } from '../mem';
 
+/** Rows per block of the reductions (a block of a 32-channel activation is 16 KiB: it stays in L1). */
+const ROW_BLOCK: i32 = 128;
+
 @inline function ldd(p: usize, i: i32): f64 { return load<f64>(p + (<usize>i << 3)); }
 @inline function stdd(p: usize, i: i32, v: f64): void { store<f64>(p + (<usize>i << 3), v); }
 @inline function lddv(p: usize, i: i32): v128 { return v128.load(p + (<usize>i << 3)); }
 @inline function stdv(p: usize, i: i32, v: v128): void { v128.store(p + (<usize>i << 3), v); }
-/** Adds the 4 f32 lanes of v to the f64 accumulators acc[i .. i+4). */
-@inline function accum(acc: usize, i: i32, v: v128): void {
-  stdv(acc, i, f64x2.add(lddv(acc, i), f64x2.promote_low_f32x4(v)));
-  stdv(acc, i + 2, f64x2.add(lddv(acc, i + 2), f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1))));
-}
 
 /** Sets the f64 accumulators acc[0 .. c) to zero. */
 @inline function zeroAcc(acc: usize, c: i32): void {
@@ -45,28 +43,52 @@ export function batchnorm_stats_f32(x: usize, rows: i32, c: i32, eps: f32, work:
 export function batchnorm_stats_part_f32(x: usize, rows: i32, ld: i32, c0: i32, c1: i32, eps: f32, work: usize, mean: usize, variance: usize, invstd: usize): void {
   const inv: f64 = 1.0 / <f64>rows;
   const acc = work + (<usize>c0 << 3);
+  const c4 = c0 + ((c1 - c0) & ~3);
   zeroAcc(acc, c1 - c0);
-  for (let r = 0; r < rows; r++) {
-    const xr = x + (<usize>(r * ld) << 2);
-    let j = c0;
-    for (; j + 4 <= c1; j += 4) accum(work, j, ldv(xr, j));
-    for (; j < c1; j++) stdd(work, j, ldd(work, j) + <f64>ldf(xr, j));
+  // Blocks of rows: each channel group's accumulators stay in registers over the block's rows (the
+  // block in L1), the same additions in the same order as row by row.
+  for (let r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
+    const r1 = min(rows, r0 + ROW_BLOCK);
+    for (let j = c0; j < c4; j += 4) {
+      let lo = lddv(work, j), hi = lddv(work, j + 2);
+      let xr = x + (<usize>(r0 * ld + j) << 2);
+      for (let r = r0; r < r1; r++) {
+        const v = v128.load(xr);
+        lo = f64x2.add(lo, f64x2.promote_low_f32x4(v));
+        hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
+        xr += <usize>ld << 2;
+      }
+      stdv(work, j, lo); stdv(work, j + 2, hi);
+    }
+    for (let r = r0; r < r1; r++) {
+      const xr = x + (<usize>(r * ld) << 2);
+      for (let j = c4; j < c1; j++) stdd(work, j, ldd(work, j) + <f64>ldf(xr, j));
+    }
   }
   for (let j = c0; j < c1; j++) stf(mean, j, <f32>(ldd(work, j) * inv));
   zeroAcc(acc, c1 - c0);
-  for (let r = 0; r < rows; r++) {
-    const xr = x + (<usize>(r * ld) << 2);
-    let j = c0;
-    for (; j + 4 <= c1; j += 4) {
-      const d = f32x4.sub(ldv(xr, j), ldv(mean, j));
-      const lo = f64x2.promote_low_f32x4(d);
-      const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(d, d, 2, 3, 0, 1));
-      stdv(work, j, f64x2.add(lddv(work, j), f64x2.mul(lo, lo)));
-      stdv(work, j + 2, f64x2.add(lddv(work, j + 2), f64x2.mul(hi, hi)));
+  for (let r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
+    const r1 = min(rows, r0 + ROW_BLOCK);
+    for (let j = c0; j < c4; j += 4) {
+      let lo = lddv(work, j), hi = lddv(work, j + 2);
+      const m = ldv(mean, j);
+      let xr = x + (<usize>(r0 * ld + j) << 2);
+      for (let r = r0; r < r1; r++) {
+        const d = f32x4.sub(v128.load(xr), m);
+        const dl = f64x2.promote_low_f32x4(d);
+        const dh = f64x2.promote_low_f32x4(v128.shuffle<f32>(d, d, 2, 3, 0, 1));
+        lo = f64x2.add(lo, f64x2.mul(dl, dl));
+        hi = f64x2.add(hi, f64x2.mul(dh, dh));
+        xr += <usize>ld << 2;
+      }
+      stdv(work, j, lo); stdv(work, j + 2, hi);
     }
-    for (; j < c1; j++) {
-      const d = <f64>(ldf(xr, j) - ldf(mean, j));
-      stdd(work, j, ldd(work, j) + d * d);
+    for (let r = r0; r < r1; r++) {
+      const xr = x + (<usize>(r * ld) << 2);
+      for (let j = c4; j < c1; j++) {
+        const d = <f64>(ldf(xr, j) - ldf(mean, j));
+        stdd(work, j, ldd(work, j) + d * d);
+      }
     }
   }
   for (let j = c0; j < c1; j++) {
@@ -126,22 +148,36 @@ export function batchnorm_bwd_sums_part_f32(
   x: usize, dy: usize, rows: i32, ld: i32, c0: i32, c1: i32, mean: usize, invstd: usize, work: usize, dgamma: usize, dbeta: usize,
 ): void {
   const sdy = work, sdyx = work + (<usize>ld << 3);
+  const c4 = c0 + ((c1 - c0) & ~3);
   zeroAcc(sdy + (<usize>c0 << 3), c1 - c0);
   zeroAcc(sdyx + (<usize>c0 << 3), c1 - c0);
-  for (let r = 0; r < rows; r++) {
-    const o = r * ld;
-    let j = c0;
-    for (; j + 4 <= c1; j += 4) {
-      const g = ldv(dy, o + j);
-      const xh = f32x4.mul(f32x4.sub(ldv(x, o + j), ldv(mean, j)), ldv(invstd, j));
-      accum(sdy, j, g);
-      accum(sdyx, j, f32x4.mul(g, xh));
+  // Blocks of rows, accumulators in registers over a block (see batchnorm_stats_part_f32): the same
+  // additions in the same order as row by row.
+  for (let r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
+    const r1 = min(rows, r0 + ROW_BLOCK);
+    for (let j = c0; j < c4; j += 4) {
+      let a0 = lddv(sdy, j), a1 = lddv(sdy, j + 2), b0 = lddv(sdyx, j), b1 = lddv(sdyx, j + 2);
+      const m = ldv(mean, j), s = ldv(invstd, j);
+      let o: usize = <usize>(r0 * ld + j) << 2;
+      for (let r = r0; r < r1; r++) {
+        const g = v128.load(dy + o);
+        const p = f32x4.mul(g, f32x4.mul(f32x4.sub(v128.load(x + o), m), s));
+        a0 = f64x2.add(a0, f64x2.promote_low_f32x4(g));
+        a1 = f64x2.add(a1, f64x2.promote_low_f32x4(v128.shuffle<f32>(g, g, 2, 3, 0, 1)));
+        b0 = f64x2.add(b0, f64x2.promote_low_f32x4(p));
+        b1 = f64x2.add(b1, f64x2.promote_low_f32x4(v128.shuffle<f32>(p, p, 2, 3, 0, 1)));
+        o += <usize>ld << 2;
+      }
+      stdv(sdy, j, a0); stdv(sdy, j + 2, a1); stdv(sdyx, j, b0); stdv(sdyx, j + 2, b1);
     }
-    for (; j < c1; j++) {
-      const g = ldf(dy, o + j);
-      const xh = (ldf(x, o + j) - ldf(mean, j)) * ldf(invstd, j);
-      stdd(sdy, j, ldd(sdy, j) + <f64>g);
-      stdd(sdyx, j, ldd(sdyx, j) + <f64>(g * xh));
+    for (let r = r0; r < r1; r++) {
+      const o = r * ld;
+      for (let j = c4; j < c1; j++) {
+        const g = ldf(dy, o + j);
+        const xh = (ldf(x, o + j) - ldf(mean, j)) * ldf(invstd, j);
+        stdd(sdy, j, ldd(sdy, j) + <f64>g);
+        stdd(sdyx, j, ldd(sdyx, j) + <f64>(g * xh));
+      }
     }
   }
   for (let j = c0; j < c1; j++) {
