@@ -32,6 +32,7 @@ const JOB_EXPORTS = [
   'maxpool2d_fwd_f32', 'maxpool2d_fwd_inference_f32', 'maxpool2d_bwd_f32', 'maxpool2d_bwd_tiled_f32',
   'scan_i8', 'scan_f16', 'rerank_f32', 'quantize_i8_rows', 'encode_f16', 'i8_bounds', 'stream_sum_f32',
   'batchnorm_stats_part_f32', 'batchnorm_fwd_f32', 'batchnorm_bwd_sums_part_f32', 'batchnorm_bwd_dx_f32',
+  'batchnorm_pool_fwd_f32', 'batchnorm_pool_bwd_sums_part_f32', 'batchnorm_pool_bwd_dx_f32',
 ] as const;
 export type JobExport = typeof JOB_EXPORTS[number];
 const JOB_INDEX = new Map<string, number>(JOB_EXPORTS.map((n, i) => [n, i]));

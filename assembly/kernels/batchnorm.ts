@@ -8,6 +8,7 @@
 // x, dy, y and dx by whole rows (the per-channel reductions then need one partial sum per thread).
 // Outputs must not overlap inputs.
 import { ldf, stf, ldv, stv } from '../mem';
+import { max2x2Store } from './pool';
 
 /** Rows per block of the reductions (a block of a 32-channel activation is 16 KiB: it stays in L1). */
 const ROW_BLOCK: i32 = 128;
@@ -147,20 +148,37 @@ export function batchnorm_bwd_f32(
 export function batchnorm_bwd_sums_part_f32(
   x: usize, dy: usize, rows: i32, ld: i32, c0: i32, c1: i32, mean: usize, invstd: usize, work: usize, dgamma: usize, dbeta: usize,
 ): void {
+  bwdSums(x, dy, 0, 0, rows, 1, 1, ld, c0, c1, mean, invstd, work, dgamma, dbeta, false);
+}
+
+/**
+ * The sums of the batch norm backward for channels c0 … c1 of x [rows × ld], dy read from dy, or
+ * (pooled, c0 and c1 multiples of 4, ld = c, rows = N·H·W) formed pixel by pixel from a pool's
+ * gradient dp and winners pa (poolGradAt). Blocks of rows, accumulators in registers over a block
+ * (see batchnorm_stats_part_f32): the same additions in the same order as row by row.
+ */
+@inline function bwdSums(x: usize, dy: usize, dp: usize, pa: usize, rows: i32, H: i32, W: i32, ld: i32, c0: i32, c1: i32,
+  mean: usize, invstd: usize, work: usize, dgamma: usize, dbeta: usize, pooled: bool): void {
   const sdy = work, sdyx = work + (<usize>ld << 3);
   const c4 = c0 + ((c1 - c0) & ~3);
   zeroAcc(sdy + (<usize>c0 << 3), c1 - c0);
   zeroAcc(sdyx + (<usize>c0 << 3), c1 - c0);
-  // Blocks of rows, accumulators in registers over a block (see batchnorm_stats_part_f32): the same
-  // additions in the same order as row by row.
   for (let r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
     const r1 = min(rows, r0 + ROW_BLOCK);
     for (let j = c0; j < c4; j += 4) {
       let a0 = lddv(sdy, j), a1 = lddv(sdy, j + 2), b0 = lddv(sdyx, j), b1 = lddv(sdyx, j + 2);
       const m = ldv(mean, j), s = ldv(invstd, j);
+      // Row r is pixel (n, h, w) of the pooled case, stepped along with r.
+      let n = r0 / (H * W), h = (r0 - n * H * W) / W, w = r0 - (n * H + h) * W;
       let o: usize = <usize>(r0 * ld + j) << 2;
       for (let r = r0; r < r1; r++) {
-        const g = v128.load(dy + o);
+        let g: v128;
+        if (pooled) {
+          g = poolGradAt(dp, pa, H, W, ld, n, h, w, j);
+          if (++w == W) { w = 0; if (++h == H) { h = 0; n++; } }
+        } else {
+          g = v128.load(dy + o);
+        }
         const p = f32x4.mul(g, f32x4.mul(f32x4.sub(v128.load(x + o), m), s));
         a0 = f64x2.add(a0, f64x2.promote_low_f32x4(g));
         a1 = f64x2.add(a1, f64x2.promote_low_f32x4(v128.shuffle<f32>(g, g, 2, 3, 0, 1)));
@@ -170,13 +188,15 @@ export function batchnorm_bwd_sums_part_f32(
       }
       stdv(sdy, j, a0); stdv(sdy, j + 2, a1); stdv(sdyx, j, b0); stdv(sdyx, j + 2, b1);
     }
-    for (let r = r0; r < r1; r++) {
-      const o = r * ld;
-      for (let j = c4; j < c1; j++) {
-        const g = ldf(dy, o + j);
-        const xh = (ldf(x, o + j) - ldf(mean, j)) * ldf(invstd, j);
-        stdd(sdy, j, ldd(sdy, j) + <f64>g);
-        stdd(sdyx, j, ldd(sdyx, j) + <f64>(g * xh));
+    if (!pooled) {
+      for (let r = r0; r < r1; r++) {
+        const o = r * ld;
+        for (let j = c4; j < c1; j++) {
+          const g = ldf(dy, o + j);
+          const xh = (ldf(x, o + j) - ldf(mean, j)) * ldf(invstd, j);
+          stdd(sdy, j, ldd(sdy, j) + <f64>g);
+          stdd(sdyx, j, ldd(sdyx, j) + <f64>(g * xh));
+        }
       }
     }
   }
@@ -246,5 +266,94 @@ export function batchnorm_running_f32(mean: usize, variance: usize, c: i32, mome
   for (; j < c; j++) {
     stf(runMean, j, (1 - momentum) * ldf(runMean, j) + momentum * ldf(mean, j));
     stf(runVar, j, (1 - momentum) * ldf(runVar, j) + (momentum * unbias) * ldf(variance, j));
+  }
+}
+
+// ---- Batch norm followed by a 2×2 max-pool (stride 2, 'valid') and optionally a ReLU, over an NHWC
+// activation x [N, H, W, c] (rows = N·H·W): the normalised values are pooled as they are computed
+// and never written; the backward reads the pool's gradient dp [N, ⌊H/2⌋, ⌊W/2⌋, c] and winners pa
+// (maxpool2d_fwd_f32's indices, −1 where the ReLU cut the window) and forms the batch norm's output
+// gradient (maxpool2d_bwd_tiled_f32's values: the window's gradient at its winner, +0 elsewhere)
+// pixel by pixel as it goes. Every value and every sum is the one batchnorm_fwd_f32,
+// maxpool2d_fwd_f32, relu_fwd_f32, maxpool2d_bwd_tiled_f32 and the batch norm backward compute one
+// after the other, in the same order, so the results are theirs bit for bit. c % 4 = 0.
+
+/** Batch norm of the 4 channels j … j+3 of pixel value v: (v − mean)·(invstd·gamma) + beta, batchnorm_fwd_f32's operations. */
+@inline function bnValue(v: v128, m: v128, a: v128, b: v128): v128 { return f32x4.add(f32x4.mul(f32x4.sub(v, m), a), b); }
+
+/**
+ * batchnorm_pool_fwd_f32(x, N, H, W, c, mean, invstd, gamma, beta, py, pa, relu): py [N, ⌊H/2⌋,
+ * ⌊W/2⌋, c] = the 2×2 max-pool of batchnorm_fwd_f32(x) (its ReLU when relu ≠ 0), winners at pa
+ * unless it is 0 (see max2x2Store). Images are independent: split over threads by offsetting x,
+ * py and pa by whole images. Outputs must not overlap the inputs.
+ */
+export function batchnorm_pool_fwd_f32(x: usize, N: i32, H: i32, W: i32, c: i32, mean: usize, invstd: usize, gamma: usize, beta: usize,
+  py: usize, pa: usize, relu: i32): void {
+  const PH = H >> 1, PW = W >> 1, rowC = W * c;
+  for (let n = 0; n < N; n++) {
+    for (let i = 0; i < PH; i++) {
+      for (let jw = 0; jw < PW; jw++) {
+        const p00 = (2 * i * W + 2 * jw) * c;
+        const xs = x + (<usize>(n * H * W * c + p00) << 2);
+        const out: usize = <usize>(((n * PH + i) * PW + jw) * c) << 2;
+        for (let j = 0; j < c; j += 4) {
+          const jb: usize = <usize>j << 2;
+          const m = v128.load(mean + jb), a = f32x4.mul(v128.load(invstd + jb), v128.load(gamma + jb)), b = v128.load(beta + jb);
+          const q = xs + jb;
+          max2x2Store(bnValue(v128.load(q), m, a, b), bnValue(v128.load(q + (<usize>c << 2)), m, a, b),
+            bnValue(v128.load(q + (<usize>rowC << 2)), m, a, b), bnValue(v128.load(q + (<usize>(rowC + c) << 2)), m, a, b),
+            p00 + j, c, rowC, py + out + jb, pa ? pa + out + jb : 0, 4, relu);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The batch norm's output gradient at row r (pixel (n, h, w) of an [N, H, W, c] activation),
+ * channels j … j+3, from the pool's gradient dp and winners pa: maxpool2d_bwd_tiled_f32's value.
+ */
+@inline function poolGradAt(dp: usize, pa: usize, H: i32, W: i32, c: i32, n: i32, h: i32, w: i32, j: i32): v128 {
+  const PH = H >> 1, PW = W >> 1, i = h >> 1, jw = w >> 1;
+  if (i >= PH || jw >= PW) return f32x4.splat(0);
+  const at: usize = <usize>(((n * PH + i) * PW + jw) * c + j) << 2;
+  const hit = i32x4.eq(v128.load(pa + at), i32x4.add(i32x4.splat((h * W + w) * c + j), i32x4(0, 1, 2, 3)));
+  return f32x4.add(f32x4.splat(0), v128.and(v128.load(dp + at), hit));
+}
+
+/**
+ * batchnorm_pool_bwd_sums_part_f32(x, dp, pa, N, H, W, c, c0, c1, mean, invstd, work, dgamma, dbeta):
+ * batchnorm_bwd_sums_part_f32 for channels c0 … c1 (multiples of 4) where dy is the pool's backward
+ * of dp at the winners pa (formed pixel by pixel, see poolGradAt): the same sums in the same order.
+ */
+export function batchnorm_pool_bwd_sums_part_f32(x: usize, dp: usize, pa: usize, N: i32, H: i32, W: i32, c: i32, c0: i32, c1: i32,
+  mean: usize, invstd: usize, work: usize, dgamma: usize, dbeta: usize): void {
+  bwdSums(x, 0, dp, pa, N * H * W, H, W, c, c0, c1, mean, invstd, work, dgamma, dbeta, true);
+}
+
+/**
+ * batchnorm_pool_bwd_dx_f32(x, dp, pa, N, H, W, c, mean, invstd, batchStats, coef, dx):
+ * batchnorm_bwd_dx_f32 where dy is the pool's backward of dp at the winners pa (poolGradAt): the
+ * same values. Images are independent: split over threads by offsetting x, dp, pa and dx by whole
+ * images.
+ */
+export function batchnorm_pool_bwd_dx_f32(x: usize, dp: usize, pa: usize, N: i32, H: i32, W: i32, c: i32, mean: usize, invstd: usize,
+  batchStats: i32, coef: usize, dx: usize): void {
+  const a = coef, mb = coef + (<usize>c << 2), mg = coef + (<usize>c << 3);
+  for (let n = 0; n < N; n++) {
+    for (let h = 0; h < H; h++) {
+      for (let w = 0; w < W; w++) {
+        const o = ((n * H + h) * W + w) * c;
+        for (let j = 0; j < c; j += 4) {
+          const g = poolGradAt(dp, pa, H, W, c, n, h, w, j);
+          if (batchStats) {
+            const xh = f32x4.mul(f32x4.sub(ldv(x, o + j), ldv(mean, j)), ldv(invstd, j));
+            stv(dx, o + j, f32x4.mul(ldv(a, j), f32x4.sub(f32x4.sub(g, ldv(mb, j)), f32x4.mul(xh, ldv(mg, j)))));
+          } else {
+            stv(dx, o + j, f32x4.mul(g, ldv(a, j)));
+          }
+        }
+      }
+    }
   }
 }

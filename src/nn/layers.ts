@@ -10,7 +10,7 @@ import { relu } from '../ops/activation.js';
 import { maxPool2d, avgPool2d, type Padding } from '../ops/pool.js';
 import { reshape } from '../ops/elementwise.js';
 import { l2Normalize } from '../ops/normalize.js';
-import { batchNorm } from '../ops/batchnorm.js';
+import { batchNorm, batchNormMaxPool, type BatchNormOptions } from '../ops/batchnorm.js';
 import { dropout } from '../ops/dropout.js';
 import { upsampleNearest, upsampleFactors } from '../ops/upsample.js';
 import { Module, type ModuleConfig } from './module.js';
@@ -371,9 +371,23 @@ export class BatchNorm extends Module {
       throw rangeError('BatchNorm.forward', `input with ${C} features on the last axis ([N,${C}] or [N,H,W,${C}])`,
         x instanceof Tensor ? `shape ${fmtShape(x.shape)}` : describe(x));
     }
-    return batchNorm(x, this.gamma, this.beta, {
-      training: this.training, runningMean: this.runningMean, runningVar: this.runningVar, momentum: this.momentum, eps: this.eps,
-    });
+    return batchNorm(x, this.gamma, this.beta, this.options());
+  }
+
+  /**
+   * The forward followed by a 2×2 max-pool (stride 2) and, with relu, a ReLU, in one pass over an
+   * NHWC input (batchNormMaxPool): the same values and gradients as maxPool2d(forward(x), { size: 2 }).
+   */
+  forwardMaxPool(x: Tensor, relu = false): Tensor {
+    const C = this.numFeatures;
+    if (!(x instanceof Tensor) || x.rank !== 4 || x.shape[3] !== C) {
+      throw rangeError('BatchNorm.forwardMaxPool', `input [N,H,W,${C}]`, x instanceof Tensor ? `shape ${fmtShape(x.shape)}` : describe(x));
+    }
+    return batchNormMaxPool(x, this.gamma, this.beta, { ...this.options(), relu });
+  }
+
+  private options(): BatchNormOptions {
+    return { training: this.training, runningMean: this.runningMean, runningVar: this.runningVar, momentum: this.momentum, eps: this.eps };
   }
 
   config(): ModuleConfig { return { type: 'BatchNorm', numFeatures: this.numFeatures, momentum: this.momentum, eps: this.eps }; }

@@ -87,12 +87,13 @@ export class ConvBlock extends Module {
    * conv → (batch norm) → ReLU → max-pool, computed as conv → (batch norm) → max-pool → ReLU: the
    * same values (the max of ReLUs is the ReLU of the max) and the same gradients (both send a
    * window's gradient to its first largest input, and nowhere when that input is ≤ 0), with the
-   * ReLU on a quarter of the elements. Without batch norm a 2×2 pool and the ReLU run inside the
-   * convolution's kernels (Conv2d.forwardMaxPool: its output is never written), again the same
-   * values and gradients.
+   * ReLU on a quarter of the elements. With a 2×2 pool the pool and the ReLU run inside the kernel
+   * before them — the convolution's (Conv2d.forwardMaxPool) or the batch norm's
+   * (BatchNorm.forwardMaxPool) — whose full-size output is then never written; again the same values
+   * and gradients.
    */
   forward(x: Tensor): Tensor {
-    if (!this.bn && this.pool === 2) return this.conv.forwardMaxPool(x, true);
+    if (this.pool === 2) return this.bn ? this.bn.forwardMaxPool(this.conv.forward(x), true) : this.conv.forwardMaxPool(x, true);
     let h = this.conv.forward(x);
     if (this.bn) h = this.bn.forward(h);
     if (this.maxPool) h = this.maxPool.forward(h);
