@@ -339,21 +339,40 @@ export function batchnorm_pool_bwd_sums_part_f32(x: usize, dp: usize, pa: usize,
  */
 export function batchnorm_pool_bwd_dx_f32(x: usize, dp: usize, pa: usize, N: i32, H: i32, W: i32, c: i32, mean: usize, invstd: usize,
   batchStats: i32, coef: usize, dx: usize): void {
-  const a = coef, mb = coef + (<usize>c << 2), mg = coef + (<usize>c << 3);
+  const PH = H >> 1, PW = W >> 1, rowC = W * c;
+  const lane = i32x4(0, 1, 2, 3), zero = f32x4.splat(0);
   for (let n = 0; n < N; n++) {
-    for (let h = 0; h < H; h++) {
-      for (let w = 0; w < W; w++) {
-        const o = ((n * H + h) * W + w) * c;
+    const xn = n * H * W * c;
+    // Window by window: its gradient and winners read once for its four pixels.
+    for (let i = 0; i < PH; i++) {
+      for (let jw = 0; jw < PW; jw++) {
+        const p00 = (2 * i * W + 2 * jw) * c, at: usize = <usize>(((n * PH + i) * PW + jw) * c) << 2;
         for (let j = 0; j < c; j += 4) {
-          const g = poolGradAt(dp, pa, H, W, c, n, h, w, j);
-          if (batchStats) {
-            const xh = f32x4.mul(f32x4.sub(ldv(x, o + j), ldv(mean, j)), ldv(invstd, j));
-            stv(dx, o + j, f32x4.mul(ldv(a, j), f32x4.sub(f32x4.sub(g, ldv(mb, j)), f32x4.mul(xh, ldv(mg, j)))));
-          } else {
-            stv(dx, o + j, f32x4.mul(g, ldv(a, j)));
-          }
+          const jb: usize = <usize>j << 2;
+          const d = v128.load(dp + at + jb), win = v128.load(pa + at + jb), idx = i32x4.add(i32x4.splat(p00 + j), lane);
+          dxPixel(x, dx, xn + p00 + j, f32x4.add(zero, v128.and(d, i32x4.eq(win, idx))), j, mean, invstd, batchStats, coef, c);
+          dxPixel(x, dx, xn + p00 + c + j, f32x4.add(zero, v128.and(d, i32x4.eq(win, i32x4.add(idx, i32x4.splat(c))))), j, mean, invstd, batchStats, coef, c);
+          dxPixel(x, dx, xn + p00 + rowC + j, f32x4.add(zero, v128.and(d, i32x4.eq(win, i32x4.add(idx, i32x4.splat(rowC))))), j, mean, invstd, batchStats, coef, c);
+          dxPixel(x, dx, xn + p00 + rowC + c + j, f32x4.add(zero, v128.and(d, i32x4.eq(win, i32x4.add(idx, i32x4.splat(rowC + c))))), j, mean, invstd, batchStats, coef, c);
         }
       }
     }
+    // Pixels outside every window (an odd last row or column): gradient +0.
+    for (let h = 0; h < H; h++) {
+      for (let w = h < 2 * PH ? 2 * PW : 0; w < W; w++) {
+        for (let j = 0; j < c; j += 4) dxPixel(x, dx, xn + (h * W + w) * c + j, zero, j, mean, invstd, batchStats, coef, c);
+      }
+    }
+  }
+}
+
+/** batchnorm_bwd_dx_f32's value for the 4 channels j … j+3 at element o (an index into x and dx) with output gradient g. */
+@inline function dxPixel(x: usize, dx: usize, o: i32, g: v128, j: i32, mean: usize, invstd: usize, batchStats: i32, coef: usize, c: i32): void {
+  const a = coef, mb = coef + (<usize>c << 2), mg = coef + (<usize>c << 3);
+  if (batchStats) {
+    const xh = f32x4.mul(f32x4.sub(ldv(x, o), ldv(mean, j)), ldv(invstd, j));
+    stv(dx, o, f32x4.mul(ldv(a, j), f32x4.sub(f32x4.sub(g, ldv(mb, j)), f32x4.mul(xh, ldv(mg, j)))));
+  } else {
+    stv(dx, o, f32x4.mul(g, ldv(a, j)));
   }
 }
