@@ -49,6 +49,31 @@ export function l2_distance_f32(a: usize, b: usize, d: i32): f32 {
   return sqrt<f32>(l2sq_f32(a, b, d));
 }
 
+/**
+ * l2sq4_f32(q, r0, r1, r2, r3, d): l2sq_f32(q, r_t, d) for four rows at once (one query vector
+ * loaded once per step), lane t = row t: each sum in l2sq_f32's order, so the same bits.
+ */
+@inline export function l2sq4_f32(q: usize, r0: usize, r1: usize, r2: usize, r3: usize, d: i32): v128 {
+  const d4 = d & ~3;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  for (let c = 0; c < d4; c += 4) {
+    const x = ldv(q, c);
+    let u = f32x4.sub(x, ldv(r0, c)); a0 = f32x4.add(a0, f32x4.mul(u, u));
+    u = f32x4.sub(x, ldv(r1, c)); a1 = f32x4.add(a1, f32x4.mul(u, u));
+    u = f32x4.sub(x, ldv(r2, c)); a2 = f32x4.add(a2, f32x4.mul(u, u));
+    u = f32x4.sub(x, ldv(r3, c)); a3 = f32x4.add(a3, f32x4.mul(u, u));
+  }
+  let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+  for (let c = d4; c < d; c++) {
+    const x = ldf(q, c);
+    let u = x - ldf(r0, c); s0 += u * u;
+    u = x - ldf(r1, c); s1 += u * u;
+    u = x - ldf(r2, c); s2 += u * u;
+    u = x - ldf(r3, c); s3 += u * u;
+  }
+  return f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(s0), 1, s1), 2, s2), 3, s3);
+}
+
 /** Sifts the key (v, j) down from position c in the max-heap (hd, hi) of n entries. */
 @inline function siftDown(hd: usize, hi: usize, n: i32, v: f32, j: i32, c: i32): void {
   while (true) {
@@ -98,32 +123,17 @@ export function l2_distance_f32(a: usize, b: usize, d: i32): f32 {
  * streams keep more of the gallery in flight than one (a single query is memory-bound).
  */
 function knn1_streams(qi: usize, g: usize, g0: i32, g1: i32, d: i32, k: i32, hd: usize, hi: usize): void {
-  const row = <usize>d << 2, d4 = d & ~3;
+  const row = <usize>d << 2;
   const Q = (g1 - g0) >> 2;
   const qstep: usize = <usize>Q * row;
   let seen = 0;
   for (let j = g0; j < g0 + Q; j++) {
     const r0 = g + <usize>j * row, r1 = r0 + qstep, r2 = r1 + qstep, r3 = r2 + qstep;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    for (let c = 0; c < d4; c += 4) {
-      const x = ldv(qi, c);
-      let u = f32x4.sub(x, ldv(r0, c)); a0 = f32x4.add(a0, f32x4.mul(u, u));
-      u = f32x4.sub(x, ldv(r1, c)); a1 = f32x4.add(a1, f32x4.mul(u, u));
-      u = f32x4.sub(x, ldv(r2, c)); a2 = f32x4.add(a2, f32x4.mul(u, u));
-      u = f32x4.sub(x, ldv(r3, c)); a3 = f32x4.add(a3, f32x4.mul(u, u));
-    }
-    let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
-    for (let c = d4; c < d; c++) {
-      const x = ldf(qi, c);
-      let u = x - ldf(r0, c); s0 += u * u;
-      u = x - ldf(r1, c); s1 += u * u;
-      u = x - ldf(r2, c); s2 += u * u;
-      u = x - ldf(r3, c); s3 += u * u;
-    }
-    offer(hd, hi, seen, k, sqrt<f32>(s0), j);
-    offer(hd, hi, seen + 1, k, sqrt<f32>(s1), j + Q);
-    offer(hd, hi, seen + 2, k, sqrt<f32>(s2), j + 2 * Q);
-    offer(hd, hi, seen + 3, k, sqrt<f32>(s3), j + 3 * Q);
+    const s = f32x4.sqrt(l2sq4_f32(qi, r0, r1, r2, r3, d));
+    offer(hd, hi, seen, k, f32x4.extract_lane(s, 0), j);
+    offer(hd, hi, seen + 1, k, f32x4.extract_lane(s, 1), j + Q);
+    offer(hd, hi, seen + 2, k, f32x4.extract_lane(s, 2), j + 2 * Q);
+    offer(hd, hi, seen + 3, k, f32x4.extract_lane(s, 3), j + 3 * Q);
     seen += 4;
   }
   for (let j = g0 + 4 * Q; j < g1; j++) {
@@ -230,27 +240,12 @@ export function knn_f32(q: usize, nq: i32, g: usize, g0: i32, g1: i32, d: i32, k
         let j = jb0;
         for (; j + 4 <= jb1; j += 4) {
           const r0 = g + <usize>j * row, r1 = r0 + row, r2 = r1 + row, r3 = r2 + row;
-          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-          for (let c = 0; c < d4; c += 4) {
-            const x = ldv(qi, c);
-            let u = f32x4.sub(x, ldv(r0, c)); a0 = f32x4.add(a0, f32x4.mul(u, u));
-            u = f32x4.sub(x, ldv(r1, c)); a1 = f32x4.add(a1, f32x4.mul(u, u));
-            u = f32x4.sub(x, ldv(r2, c)); a2 = f32x4.add(a2, f32x4.mul(u, u));
-            u = f32x4.sub(x, ldv(r3, c)); a3 = f32x4.add(a3, f32x4.mul(u, u));
-          }
-          let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
-          for (let c = d4; c < d; c++) {
-            const x = ldf(qi, c);
-            let u = x - ldf(r0, c); s0 += u * u;
-            u = x - ldf(r1, c); s1 += u * u;
-            u = x - ldf(r2, c); s2 += u * u;
-            u = x - ldf(r3, c); s3 += u * u;
-          }
+          const s = f32x4.sqrt(l2sq4_f32(qi, r0, r1, r2, r3, d));
           const seen = j - g0;
-          offer(hd, hi, seen, k, sqrt<f32>(s0), j);
-          offer(hd, hi, seen + 1, k, sqrt<f32>(s1), j + 1);
-          offer(hd, hi, seen + 2, k, sqrt<f32>(s2), j + 2);
-          offer(hd, hi, seen + 3, k, sqrt<f32>(s3), j + 3);
+          offer(hd, hi, seen, k, f32x4.extract_lane(s, 0), j);
+          offer(hd, hi, seen + 1, k, f32x4.extract_lane(s, 1), j + 1);
+          offer(hd, hi, seen + 2, k, f32x4.extract_lane(s, 2), j + 2);
+          offer(hd, hi, seen + 3, k, f32x4.extract_lane(s, 3), j + 3);
         }
         for (; j < jb1; j++) offer(hd, hi, j - g0, k, sqrt<f32>(l2sq_f32(qi, g + <usize>j * row, d)), j);
       }

@@ -8,7 +8,7 @@
 // order by the key (value, row): among equal values the lower row wins, whatever order the rows
 // were offered in, so a split scan followed by a merge gives exactly the unsplit result.
 import { ldf, stf, ldi, sti, ldv, hsum } from '../mem';
-import { l2sq_f32 } from './knn';
+import { l2sq_f32, l2sq4_f32 } from './knn';
 
 /** Sifts (v, j) down from position c in the max-heap (hd, hi) of n entries. */
 @inline function qSiftDown(hd: usize, hi: usize, n: i32, v: f32, j: i32, c: i32): void {
@@ -214,7 +214,6 @@ export function scan_f16(q: usize, nq: i32, h: usize, g0: i32, g1: i32, d: i32, 
   const row = <usize>d << 2;
   let gb = 4096 / (d > 0 ? d : 1);
   if (gb < 4) gb = 4;
-  const d4 = d & ~3;
   for (let qb0 = 0; qb0 < nq; qb0 += QB) {
     const qb1 = min(qb0 + QB, nq);
     for (let jb0 = g0; jb0 < g1; jb0 += gb) {
@@ -240,27 +239,12 @@ export function scan_f16(q: usize, nq: i32, h: usize, g0: i32, g1: i32, d: i32, 
         let j = jb0;
         for (; j + 4 <= jb1; j += 4) {
           const r0 = scratch + <usize>(j - jb0) * row, r1 = r0 + row, r2 = r1 + row, r3 = r2 + row;
-          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-          for (let k = 0; k < d4; k += 4) {
-            const x = ldv(qi, k);
-            let u = f32x4.sub(x, ldv(r0, k)); a0 = f32x4.add(a0, f32x4.mul(u, u));
-            u = f32x4.sub(x, ldv(r1, k)); a1 = f32x4.add(a1, f32x4.mul(u, u));
-            u = f32x4.sub(x, ldv(r2, k)); a2 = f32x4.add(a2, f32x4.mul(u, u));
-            u = f32x4.sub(x, ldv(r3, k)); a3 = f32x4.add(a3, f32x4.mul(u, u));
-          }
-          let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
-          for (let k = d4; k < d; k++) {
-            const x = ldf(qi, k);
-            let u = x - ldf(r0, k); s0 += u * u;
-            u = x - ldf(r1, k); s1 += u * u;
-            u = x - ldf(r2, k); s2 += u * u;
-            u = x - ldf(r3, k); s3 += u * u;
-          }
+          const s = l2sq4_f32(qi, r0, r1, r2, r3, d);
           const seen = j - g0;
-          qOffer(hd, hi, seen, c, s0, j);
-          qOffer(hd, hi, seen + 1, c, s1, j + 1);
-          qOffer(hd, hi, seen + 2, c, s2, j + 2);
-          qOffer(hd, hi, seen + 3, c, s3, j + 3);
+          qOffer(hd, hi, seen, c, f32x4.extract_lane(s, 0), j);
+          qOffer(hd, hi, seen + 1, c, f32x4.extract_lane(s, 1), j + 1);
+          qOffer(hd, hi, seen + 2, c, f32x4.extract_lane(s, 2), j + 2);
+          qOffer(hd, hi, seen + 3, c, f32x4.extract_lane(s, 3), j + 3);
         }
         for (; j < jb1; j++) qOffer(hd, hi, j - g0, c, l2sq_f32(qi, scratch + <usize>(j - jb0) * row, d), j);
       }
@@ -288,6 +272,37 @@ export function scan_f16(q: usize, nq: i32, h: usize, g0: i32, g1: i32, d: i32, 
 }
 
 /**
+ * dot4_i8(q, r0, r1, r2, r3, d): the exact int32 dot products of the int8 query q with four int8
+ * rows (lane t = row t): 16 values a step (two sign-extending loads of 8, i32x4.dot_i16x8_s), then
+ * a scalar tail for d % 16.
+ */
+@inline function dot4_i8(q: usize, r0: usize, r1: usize, r2: usize, r3: usize, d: i32): v128 {
+  const d16 = d & ~15;
+  let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+  for (let k = 0; k < d16; k += 16) {
+    const ku = <usize>k;
+    const x0 = v128.load8x8_s(q + ku), x1 = v128.load8x8_s(q + ku, 8);
+    a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r0 + ku)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r0 + ku, 8))));
+    a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r1 + ku)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r1 + ku, 8))));
+    a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r2 + ku)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r2 + ku, 8))));
+    a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r3 + ku)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r3 + ku, 8))));
+  }
+  let S = sum4(a0, a1, a2, a3);
+  if (d16 < d) {
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let k = d16; k < d; k++) {
+      const x = <i32>load<i8>(q + <usize>k);
+      s0 += x * <i32>load<i8>(r0 + <usize>k);
+      s1 += x * <i32>load<i8>(r1 + <usize>k);
+      s2 += x * <i32>load<i8>(r2 + <usize>k);
+      s3 += x * <i32>load<i8>(r3 + <usize>k);
+    }
+    S = i32x4.add(S, lanes4(s0, s1, s2, s3));
+  }
+  return S;
+}
+
+/**
  * One int8 query (qi; two = 2·its scale, qn its squared norm) against rows g0 … g1 − 1 read as
  * four streams: the range cut into four equal quarters (rows j, j + Q, j + 2Q, j + 3Q in one
  * tile), then the rows past 4Q one by one. Keys are scan_i8's (exact int32 dot, the same f32
@@ -295,33 +310,13 @@ export function scan_f16(q: usize, nq: i32, h: usize, g0: i32, g1: i32, d: i32, 
  * a row-by-row scan gives; four streams keep more of the gallery in flight than one.
  */
 function scan1_i8_streams(qi: usize, two: f32, qn: f32, g: usize, gs: usize, gn2: usize, g0: i32, g1: i32, d: i32, c: i32, hd: usize, hi: usize): void {
-  const row = <usize>d, d16 = d & ~15;
+  const row = <usize>d;
   const Q = (g1 - g0) >> 2;
   const step: usize = <usize>Q * row;
   let seen = 0;
   for (let j = g0; j < g0 + Q; j++) {
     const r0 = g + <usize>j * row, r1 = r0 + step, r2 = r1 + step, r3 = r2 + step;
-    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-    for (let k = 0; k < d16; k += 16) {
-      const ku = <usize>k;
-      const x0 = v128.load8x8_s(qi + ku), x1 = v128.load8x8_s(qi + ku, 8);
-      a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r0 + ku)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r0 + ku, 8))));
-      a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r1 + ku)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r1 + ku, 8))));
-      a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r2 + ku)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r2 + ku, 8))));
-      a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r3 + ku)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r3 + ku, 8))));
-    }
-    let S = sum4(a0, a1, a2, a3);
-    if (d16 < d) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (let k = d16; k < d; k++) {
-        const x = <i32>load<i8>(qi + <usize>k);
-        s0 += x * <i32>load<i8>(r0 + <usize>k);
-        s1 += x * <i32>load<i8>(r1 + <usize>k);
-        s2 += x * <i32>load<i8>(r2 + <usize>k);
-        s3 += x * <i32>load<i8>(r3 + <usize>k);
-      }
-      S = i32x4.add(S, lanes4(s0, s1, s2, s3));
-    }
+    const S = dot4_i8(qi, r0, r1, r2, r3, d);
     // Keys of the four rows (lane t = stream t), as the scalar formula.
     const j1 = j + Q, j2 = j1 + Q, j3 = j2 + Q;
     const gnv = lanes4f(ldf(gn2, j), ldf(gn2, j1), ldf(gn2, j2), ldf(gn2, j3));
@@ -446,26 +441,7 @@ export function scan_i8(q: usize, qs: usize, qn2: usize, nq: i32, g: usize, gs: 
         let j = jb0;
         for (; j + 4 <= jb1; j += 4) {
           const r0 = g + <usize>j * row, r1 = r0 + row, r2 = r1 + row, r3 = r2 + row;
-          let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-          for (let k = 0; k < d16; k += 16) {
-            const x0 = v128.load8x8_s(qi + <usize>k), x1 = v128.load8x8_s(qi + <usize>k, 8);
-            a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r0 + <usize>k)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r0 + <usize>k, 8))));
-            a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r1 + <usize>k)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r1 + <usize>k, 8))));
-            a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r2 + <usize>k)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r2 + <usize>k, 8))));
-            a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load8x8_s(r3 + <usize>k)), i32x4.dot_i16x8_s(x1, v128.load8x8_s(r3 + <usize>k, 8))));
-          }
-          let S = sum4(a0, a1, a2, a3);
-          if (d16 < d) {
-            let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            for (let k = d16; k < d; k++) {
-              const x = <i32>load<i8>(qi + <usize>k);
-              s0 += x * <i32>load<i8>(r0 + <usize>k);
-              s1 += x * <i32>load<i8>(r1 + <usize>k);
-              s2 += x * <i32>load<i8>(r2 + <usize>k);
-              s3 += x * <i32>load<i8>(r3 + <usize>k);
-            }
-            S = i32x4.add(S, lanes4(s0, s1, s2, s3));
-          }
+          const S = dot4_i8(qi, r0, r1, r2, r3, d);
           // Keys of rows j..j+3 (lane t = row j + t), as the scalar formula.
           const K = f32x4.sub(f32x4.add(f32x4.splat(qn), v128.load(gn2 + (<usize>j << 2))),
             f32x4.mul(f32x4.mul(f32x4.splat(two), v128.load(gs + (<usize>j << 2))), f32x4.convert_i32x4_s(S)));

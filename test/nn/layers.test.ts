@@ -37,6 +37,22 @@ test('Conv2d forward = conv2d(x, w, b) with its stride and padding, bit for bit'
   nb.dispose();
 }));
 
+test('Conv2d.forwardMaxPool and BatchNorm.forwardMaxPool = the layer, a 2×2 max-pool (and ReLU), bit for bit; errors name the method', () => tidy(() => {
+  const c = new Conv2d({ inChannels: 4, outChannels: 8, kernelSize: 3, padding: 'same', seed: 2 });
+  const bn = new BatchNorm({ numFeatures: 8 });
+  const x = x4([2, 7, 6, 4]);
+  for (const withRelu of [false, true]) {
+    const want = (h: Tensor) => { const p = maxPool2d(h, { size: 2 }); return withRelu ? relu(p) : p; };
+    assert.equal(bits(c.forwardMaxPool(x, withRelu)), bits(want(c.forward(x))), `conv, relu ${withRelu}`);
+    bn.eval();
+    const h = c.forward(x);
+    assert.equal(bits(bn.forwardMaxPool(h, withRelu)), bits(want(bn.forward(h))), `batch norm (evaluation), relu ${withRelu}`);
+  }
+  assert.throws(() => c.forwardMaxPool(x4([2, 7, 6, 3])), /Conv2d\.forwardMaxPool: expected input \[N,H,W,4\] \(NHWC with 4 channels\), got shape \[2,7,6,3\]/);
+  assert.throws(() => bn.forwardMaxPool(x4([2, 8])), /BatchNorm\.forwardMaxPool: expected input \[N,H,W,8\], got shape \[2,8\]/);
+  c.dispose(); bn.dispose();
+}));
+
 test('Dense forward = dense(x, w, b), bit for bit; without bias too', () => tidy(() => {
   for (const bias of [true, false]) {
     const d = new Dense({ inFeatures: 7, outFeatures: 5, bias, seed: 2 });
