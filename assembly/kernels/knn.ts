@@ -116,27 +116,38 @@ export function l2_distance_f32(a: usize, b: usize, d: i32): f32 {
 
 
 /**
- * One query against rows g0 … g1 − 1 read as four streams: the range cut into four equal quarters
- * (rows j, j + Q, j + 2Q, j + 3Q together), then the rows past 4Q one by one. Each distance is
- * the same sum as everywhere else (see l2sq_f32), and the heap's key (distance, row) does not
- * depend on the order rows are offered in, so the list is the one a row-by-row scan gives; four
- * streams keep more of the gallery in flight than one (a single query is memory-bound).
+ * One query against rows g0 … g1 − 1 read as eight streams: the range cut into eight equal parts
+ * of Q rows (rows j, j + Q, …, j + 7Q together, two l2sq4_f32 tiles of four), then the rows past
+ * 8Q one by one. Each distance is the same sum as everywhere else (see l2sq_f32), and the heap's
+ * key (distance, row) does not depend on the order rows are offered in, so the list is the one a
+ * row-by-row scan gives; a single query is memory-bound, and eight streams keep more of the
+ * gallery in flight than one (or four).
  */
 function knn1_streams(qi: usize, g: usize, g0: i32, g1: i32, d: i32, k: i32, hd: usize, hi: usize): void {
   const row = <usize>d << 2;
-  const Q = (g1 - g0) >> 2;
+  const Q = (g1 - g0) >> 3;
   const qstep: usize = <usize>Q * row;
   let seen = 0;
   for (let j = g0; j < g0 + Q; j++) {
     const r0 = g + <usize>j * row, r1 = r0 + qstep, r2 = r1 + qstep, r3 = r2 + qstep;
-    const s = f32x4.sqrt(l2sq4_f32(qi, r0, r1, r2, r3, d));
-    offer(hd, hi, seen, k, f32x4.extract_lane(s, 0), j);
-    offer(hd, hi, seen + 1, k, f32x4.extract_lane(s, 1), j + Q);
-    offer(hd, hi, seen + 2, k, f32x4.extract_lane(s, 2), j + 2 * Q);
-    offer(hd, hi, seen + 3, k, f32x4.extract_lane(s, 3), j + 3 * Q);
-    seen += 4;
+    const r4 = r3 + qstep, r5 = r4 + qstep, r6 = r5 + qstep, r7 = r6 + qstep;
+    const sa = f32x4.sqrt(l2sq4_f32(qi, r0, r1, r2, r3, d)), sb = f32x4.sqrt(l2sq4_f32(qi, r4, r5, r6, r7, d));
+    // A full heap whose root all eight distances exceed takes none of them (most steps of a long scan).
+    if (seen >= k) {
+      const top = f32x4.splat(ldf(hd, 0));
+      if (i32x4.all_true(v128.and(f32x4.gt(sa, top), f32x4.gt(sb, top)))) { seen += 8; continue; }
+    }
+    offer(hd, hi, seen, k, f32x4.extract_lane(sa, 0), j);
+    offer(hd, hi, seen + 1, k, f32x4.extract_lane(sa, 1), j + Q);
+    offer(hd, hi, seen + 2, k, f32x4.extract_lane(sa, 2), j + 2 * Q);
+    offer(hd, hi, seen + 3, k, f32x4.extract_lane(sa, 3), j + 3 * Q);
+    offer(hd, hi, seen + 4, k, f32x4.extract_lane(sb, 0), j + 4 * Q);
+    offer(hd, hi, seen + 5, k, f32x4.extract_lane(sb, 1), j + 5 * Q);
+    offer(hd, hi, seen + 6, k, f32x4.extract_lane(sb, 2), j + 6 * Q);
+    offer(hd, hi, seen + 7, k, f32x4.extract_lane(sb, 3), j + 7 * Q);
+    seen += 8;
   }
-  for (let j = g0 + 4 * Q; j < g1; j++) {
+  for (let j = g0 + 8 * Q; j < g1; j++) {
     offer(hd, hi, seen, k, sqrt<f32>(l2sq_f32(qi, g + <usize>j * row, d)), j);
     seen++;
   }
@@ -151,12 +162,12 @@ const QB: i32 = 64;
  * are searched (indices reported are absolute row numbers). Requires 1 ≤ k ≤ g1 − g0.
  * outD: [nq × k] f32, outI: [nq × k] i32 (outputs): row i holds query i's k nearest rows sorted by
  * (Euclidean distance, row index) ascending, distances as sqrt(l2sq_f32) (see the file header).
- * Loops: one query (nq = 1) is memory-bound and reads rows g0..g1−1 as four streams
+ * Loops: one query (nq = 1) is memory-bound and reads rows g0..g1−1 as eight streams
  * (knn1_streams); otherwise blocks of QB = 64 queries × blocks of gallery rows of about 16 KiB
  * (4096 / d rows, at least 4); inside, tiles of 4 queries × 2 gallery rows (8 accumulators), then
  * 1 query × 4 rows for the last nq % 4 queries of a block, then single pairs for the gallery tail. Lanes run along d in
  * every tile; the scalar tail over d % 4 follows each tile. Each query offers rows to its heap in
- * increasing index order (the four-stream scan in another order; the heap's key (distance, row)
+ * increasing index order (the eight-stream scan in another order; the heap's key (distance, row)
  * makes the list the same). Work splits over threads by query ranges (offset q, outD, outI; each
  * query's output depends on nothing else) or by gallery ranges [g0, g1) followed by a merge.
  * Outputs must not overlap q or g.

@@ -104,12 +104,12 @@ test('a batch and each of its queries alone give bit-identical results (d=128 n=
   gal.dispose();
 });
 
-test('one query (the four-stream scan): every k on ranges with copies in other quarters, as the float32 replay; ties by lower index', () => {
+test('one query (the eight-stream scan): every k on ranges with copies in other eighths, as the float32 replay; ties by lower index', () => {
   const rng = new Rng(11);
-  for (const [d, n] of [[5, 23], [128, 37], [3, 8], [4, 4], [7, 2]]) {
+  for (const [d, n] of [[5, 23], [128, 37], [3, 8], [4, 4], [7, 2], [6, 16], [9, 53]]) {
     const g = randomRows(rng, n, d);
-    // Copies of rows 1 and 2 further on (other quarters of the range): distance ties.
-    for (const [from, to] of [[1, n - 1], [2, Math.floor(n / 2)], [1, n - 3]]) if (to > 2 && to < n) g.copyWithin(to * d, from * d, (from + 1) * d);
+    // Copies of rows 1 and 2 further on (other eighths of the range, and its tail): distance ties.
+    for (const [from, to] of [[1, n - 1], [2, Math.floor(n / 2)], [1, n - 3], [2, Math.floor((3 * n) / 4)]]) if (to > 2 && to < n) g.copyWithin(to * d, from * d, (from + 1) * d);
     const labels = Array.from({ length: n }, (_, i) => `p${i}`);
     const gal = new Gallery({ dim: d });
     gal.add(g, labels);

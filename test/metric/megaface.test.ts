@@ -251,16 +251,18 @@ for (const d of [1, 3, 5, 16, 17, 33, 128]) {
     for (const s of [xs, g8, gs, gn, qs_, q8, qs, qn, oD, oI]) s.dispose();
   });
 
-  test(`scan_i8 one query d=${d} (four-stream path): every range and c as the scalar reference, ties by lower row`, () => {
+  test(`scan_i8 one query d=${d} (eight-stream path): every range and c as the scalar reference, ties by lower row`, () => {
     const rng = new Rng(300 + d);
-    const n = 29;
+    const n = 45;
     const x = new Float32Array(n * d), qx = new Float32Array(d);
     for (let i = 0; i < x.length; i++) x[i] = rng.normal();
     for (let i = 0; i < d; i++) qx[i] = rng.normal();
-    // Copies in other quarters of most ranges: equal keys, which must come out by lower row.
+    // Copies in other eighths of most ranges (and in their tails): equal keys, which must come out by lower row.
     x.copyWithin(20 * d, 6 * d, 7 * d);
     x.copyWithin(27 * d, 6 * d, 7 * d);
     x.copyWithin(13 * d, 2 * d, 3 * d);
+    x.copyWithin(38 * d, 2 * d, 3 * d);
+    x.copyWithin(44 * d, 6 * d, 7 * d);
     const xs = new Storage(n * d), g8 = new Storage(Math.ceil((n * d) / 4)), gs = new Storage(n), gn = new Storage(n);
     const qs_ = new Storage(d), q8 = new Storage(Math.ceil(d / 4)), qs = new Storage(1), qn = new Storage(1);
     const oD = new Storage(n), oI = new Storage(n);
@@ -276,7 +278,7 @@ for (const d of [1, 3, 5, 16, 17, 33, 128]) {
       for (let k = 0; k < d; k++) dot += Q[k] * G[j * d + k];
       return f(f(qr.n2 + ref[j].n2) - f(f(f(2 * qr.s) * ref[j].s) * f(dot)));
     };
-    for (const [g0, g1] of [[0, n], [2, n], [0, 1], [3, 7], [1, 12], [5, 28]]) {
+    for (const [g0, g1] of [[0, n], [2, n], [0, 1], [3, 7], [1, 12], [5, 28], [0, 16], [1, 42]]) {
       const keys = [];
       for (let j = g0; j < g1; j++) keys.push({ j, v: key(j) });
       keys.sort((a, b) => a.v - b.v || a.j - b.j);
