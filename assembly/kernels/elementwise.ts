@@ -133,11 +133,28 @@ export function colsum_f32(x: usize, rows: i32, cols: i32, accumulate: i32, y: u
 /**
  * colsum_part_f32(x, rows, cols, c0, c1, accumulate, y): colsum_f32 for the columns c0 .. c1 only
  * (y[c0 .. c1) written, the rest untouched), each column summed in the same order, so column
- * ranges split over threads give the bits of one call. Blocks of 32 columns (8 f32x4
- * accumulators), then 16 (4), then 4 walk the rows once each, reading each row's block
- * contiguously; the last (c1 − c0) % 4 columns are summed one by one. y must not overlap x.
+ * ranges split over threads give the bits of one call. Rows go in blocks of COLSUM_BYTES of x
+ * (at least 8 rows); inside a block, blocks of 32 columns (8 f32x4 accumulators), then 16 (4), then
+ * 4 walk the block's rows once each, reading each row's block contiguously, and the last
+ * (c1 − c0) % 4 columns are summed one by one; the running sums wait in y between row blocks
+ * (an f32 store and load: the same bits as one walk over all rows). Walking all rows once per
+ * 32 columns read each row of a wide matrix several times from memory (4 times at 128 columns).
+ * y must not overlap x.
  */
 export function colsum_part_f32(x: usize, rows: i32, cols: i32, c0: i32, c1: i32, accumulate: i32, y: usize): void {
+  let rb = COLSUM_BYTES / (cols > 0 ? cols << 2 : 4);
+  if (rb < 8) rb = 8;
+  if (rows <= 0) { colsumRows(x, 0, cols, c0, c1, accumulate, y); return; }
+  for (let r0 = 0; r0 < rows; r0 += rb) {
+    colsumRows(x + (<usize>r0 * <usize>cols << 2), min(rb, rows - r0), cols, c0, c1, r0 > 0 ? 1 : accumulate, y);
+  }
+}
+
+/** Bytes of x per row block of colsum_part_f32 (in L1 while its column blocks walk it). */
+const COLSUM_BYTES: i32 = 16384;
+
+/** colsum_part_f32 over rows 0 .. rows − 1 of x in one walk per column block (see there). */
+function colsumRows(x: usize, rows: i32, cols: i32, c0: i32, c1: i32, accumulate: i32, y: usize): void {
   const row = <usize>cols << 2;
   let j = c0;
   for (; j + 32 <= c1; j += 32) {

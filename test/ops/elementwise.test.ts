@@ -4,6 +4,9 @@ import { tensor, Tensor } from '../../src/tensor.js';
 import { add, sub, mul, scale, sum, mean, reshape } from '../../src/ops/elementwise.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 import { close } from '../helpers/close.js';
+import { Storage } from '../../src/memory.js';
+import { kernels } from '../../src/wasm.js';
+import { Rng } from '../../src/random.js';
 
 const sizes = [1, 3, 4, 5, 7, 17, 33];
 
@@ -63,5 +66,31 @@ for (const n of [1, 3, 4, 5, 7, 17, 33]) {
     assert.is(tensor(v, [n]).countNonFinite(), 0);
   });
 }
+
+
+test('colsum_part_f32: each column summed row by row in f32 (the bits of a sequential sum) across row blocks, column ranges and accumulate', () => {
+  const K = kernels<{ colsum_part_f32(x: number, rows: number, cols: number, c0: number, c1: number, accumulate: number, y: number): void }>();
+  const rng = new Rng(21);
+  // Widths past one row block (16 KiB of x) and below it; every column-block shape (32, 16, 4, scalar).
+  for (const [rows, cols] of [[0, 5], [1, 3], [9, 64], [300, 128], [1031, 67], [77, 1000], [5000, 7]]) {
+    const x = new Storage(Math.max(1, rows * cols)), y = new Storage(Math.max(1, cols));
+    const xv = x.f32view();
+    for (let i = 0; i < rows * cols; i++) xv[i] = rng.normal() * 10 ** rng.uniform(-3, 3);
+    for (const [c0, c1, acc] of [[0, cols, 0], [1, cols, 1], [Math.floor(cols / 3), cols - 1, 0]]) {
+      if (c1 < c0) continue;
+      const yv = y.f32view();
+      for (let j = 0; j < cols; j++) yv[j] = j + 0.25;
+      const before = Float32Array.from(yv);
+      K.colsum_part_f32(x.ptr, rows, cols, c0, c1, acc, y.ptr);
+      const got = y.f32view();
+      for (let j = 0; j < cols; j++) {
+        let want = j >= c0 && j < c1 ? (acc ? before[j] : 0) : before[j];
+        if (j >= c0 && j < c1) for (let i = 0; i < rows; i++) want = Math.fround(want + xv[i * cols + j]);
+        assert.is(got[j], want, `rows=${rows} cols=${cols} [${c0}, ${c1}) accumulate=${acc}: column ${j}`);
+      }
+    }
+    x.dispose(); y.dispose();
+  }
+});
 
 test.run();
