@@ -222,6 +222,88 @@ export function maxpool2d_bwd_tiled_f32(dy: usize, argmax: usize, n: i32, h: i32
 }
 
 /**
+ * maxpool2d_colsum_tiled_f32(dy, argmax, n, h, w, c, oh, ow, c0, c1, y): for columns c0 … c1 − 1,
+ * y[k] = the column sums of maxpool2d_bwd_tiled_f32's dx for 2×2 windows (kh = kw = 2) — the
+ * bias gradient of the convolution the pool follows — without dx: dy [n, oh, ow, c] and argmax
+ * (in-image indices, −1 for none) as there; y [c] (only c0 … c1 − 1 written). colsum_f32 over dx
+ * adds its rows (n, r, col) in order, +0 everywhere but at the winners; here each column adds the
+ * same winners' dy in the same order — conv row r = 2i + dh of window row i takes the windows whose
+ * winner lies in that row (index below or from (2i + 1)·w·c), left to right — and adding +0 to a
+ * sum that is never −0 changes nothing, so the bits are colsum's. Lanes along c (c0, c1 multiples
+ * of 4 except a scalar tail at c); one pooled row at a time (in L1 for every block of 32 columns,
+ * the running sums kept in y between rows). Column ranges split over threads give one call's bits.
+ */
+export function maxpool2d_colsum_tiled_f32(dy: usize, argmax: usize, n: i32, h: i32, w: i32, c: i32, oh: i32, ow: i32, c0: i32, c1: i32, y: usize): void {
+  const wc = w * c, imageOut = oh * ow * c;
+  for (let k = c0; k < c1; k++) stf(y, k, 0);
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < oh; i++) {
+      const o = b * imageOut + i * ow * c;
+      const lim = (2 * i + 1) * wc; // first index of conv row 2i + 1
+      let k = c0;
+      for (; k + 32 <= c1; k += 32) poolColsumBlock(dy, argmax, o, ow, c, k, 8, lim, y);
+      for (; k + 4 <= c1; k += 4) poolColsumBlock(dy, argmax, o, ow, c, k, 1, lim, y);
+      for (; k < c1; k++) {
+        let s = ldf(y, k);
+        for (let j = 0; j < ow; j++) { const p = ldi(argmax, o + j * c + k); if (p >= 0 && p < lim) s += ldf(dy, o + j * c + k); }
+        for (let j = 0; j < ow; j++) { if (ldi(argmax, o + j * c + k) >= lim) s += ldf(dy, o + j * c + k); }
+        stf(y, k, s);
+      }
+    }
+  }
+}
+
+/** One pooled row's part of maxpool2d_colsum_tiled_f32 for columns k … k + 4·nv − 1 (nv = 8 or 1). */
+@inline function poolColsumBlock(dy: usize, argmax: usize, o: i32, ow: i32, c: i32, k: i32, nv: i32, lim: i32, y: usize): void {
+  const yk = y + (<usize>k << 2), L = i32x4.splat(lim), Z = i32x4.splat(0);
+  if (nv == 1) {
+    let s = v128.load(yk);
+    for (let j = 0; j < ow; j++) {
+      const e = o + j * c + k, p = ldv(argmax, e);
+      s = f32x4.add(s, v128.and(ldv(dy, e), v128.and(i32x4.ge_s(p, Z), i32x4.lt_s(p, L))));
+    }
+    for (let j = 0; j < ow; j++) {
+      const e = o + j * c + k;
+      s = f32x4.add(s, v128.and(ldv(dy, e), i32x4.ge_s(ldv(argmax, e), L)));
+    }
+    v128.store(yk, s);
+    return;
+  }
+  let s0 = v128.load(yk), s1 = v128.load(yk, 16), s2 = v128.load(yk, 32), s3 = v128.load(yk, 48);
+  let s4 = v128.load(yk, 64), s5 = v128.load(yk, 80), s6 = v128.load(yk, 96), s7 = v128.load(yk, 112);
+  for (let dh = 0; dh < 2; dh++) {
+    for (let j = 0; j < ow; j++) {
+      const e = <usize>(o + j * c + k) << 2;
+      const a = argmax + e, d = dy + e;
+      if (dh == 0) {
+        s0 = f32x4.add(s0, v128.and(v128.load(d), rowHit0(v128.load(a), Z, L)));
+        s1 = f32x4.add(s1, v128.and(v128.load(d, 16), rowHit0(v128.load(a, 16), Z, L)));
+        s2 = f32x4.add(s2, v128.and(v128.load(d, 32), rowHit0(v128.load(a, 32), Z, L)));
+        s3 = f32x4.add(s3, v128.and(v128.load(d, 48), rowHit0(v128.load(a, 48), Z, L)));
+        s4 = f32x4.add(s4, v128.and(v128.load(d, 64), rowHit0(v128.load(a, 64), Z, L)));
+        s5 = f32x4.add(s5, v128.and(v128.load(d, 80), rowHit0(v128.load(a, 80), Z, L)));
+        s6 = f32x4.add(s6, v128.and(v128.load(d, 96), rowHit0(v128.load(a, 96), Z, L)));
+        s7 = f32x4.add(s7, v128.and(v128.load(d, 112), rowHit0(v128.load(a, 112), Z, L)));
+      } else {
+        s0 = f32x4.add(s0, v128.and(v128.load(d), i32x4.ge_s(v128.load(a), L)));
+        s1 = f32x4.add(s1, v128.and(v128.load(d, 16), i32x4.ge_s(v128.load(a, 16), L)));
+        s2 = f32x4.add(s2, v128.and(v128.load(d, 32), i32x4.ge_s(v128.load(a, 32), L)));
+        s3 = f32x4.add(s3, v128.and(v128.load(d, 48), i32x4.ge_s(v128.load(a, 48), L)));
+        s4 = f32x4.add(s4, v128.and(v128.load(d, 64), i32x4.ge_s(v128.load(a, 64), L)));
+        s5 = f32x4.add(s5, v128.and(v128.load(d, 80), i32x4.ge_s(v128.load(a, 80), L)));
+        s6 = f32x4.add(s6, v128.and(v128.load(d, 96), i32x4.ge_s(v128.load(a, 96), L)));
+        s7 = f32x4.add(s7, v128.and(v128.load(d, 112), i32x4.ge_s(v128.load(a, 112), L)));
+      }
+    }
+  }
+  v128.store(yk, s0); v128.store(yk, s1, 16); v128.store(yk, s2, 32); v128.store(yk, s3, 48);
+  v128.store(yk, s4, 64); v128.store(yk, s5, 80); v128.store(yk, s6, 96); v128.store(yk, s7, 112);
+}
+
+/** Lanes whose winner index p lies in the window's first row: 0 ≤ p < lim. */
+@inline function rowHit0(p: v128, Z: v128, L: v128): v128 { return v128.and(i32x4.ge_s(p, Z), i32x4.lt_s(p, L)); }
+
+/**
  * avgpool2d_fwd_f32(x, n, h, w, c, kh, kw, sh, sw, pad_top, pad_left, oh, ow, y):
  * y[b, i, j, k] = (sum of x[b, r, s, k] over the in-image positions of window (i, j)) / (their
  * count); padding is not counted (TensorFlow 'same'). Sums run row by row, left to right. Lanes

@@ -23,6 +23,7 @@ interface K {
   maxpool2d_fwd_inference_f32(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number,
     padTop: number, padLeft: number, oh: number, ow: number, y: number): void;
   maxpool2d_bwd_tiled_f32(dy: number, argmax: number, n: number, h: number, w: number, c: number, kh: number, kw: number, oh: number, ow: number, dx: number): void;
+  maxpool2d_colsum_tiled_f32(dy: number, argmax: number, n: number, h: number, w: number, c: number, oh: number, ow: number, c0: number, c1: number, y: number): void;
   conv2d_bwd_input_f32(dy: number, w: number, g: number, ws: number, dx: number): void;
   conv2d_bwd_filter_f32(x: number, dy: number, g: number, ws: number, dw: number): void;
   conv2d_bwd_filter_units_f32(g: number): number;
@@ -424,6 +425,15 @@ const conv2dOp = defineOp<Attrs>({
 });
 
 /**
+ * Whether convBackward's backward-filter sums db itself (the direct kernel, while it reads dy):
+ * dw wanted, some output, not Winograd, and the direct path. Otherwise db is colsum's.
+ */
+function sumsDbItself(g: Conv2dGeometry, needsInputGrad: readonly boolean[]): boolean {
+  return needsInputGrad[1] && g.N * g.OH * g.OW > 0 && winogradTile(g, g.C, g.O, g.OH, g.OW) === 0 &&
+    k().conv2d_bwd_filter_sums_bias_f32(writeGeometry(g)) === 1;
+}
+
+/**
  * The gradients of conv2d (dx, dw and, with a bias, db; null where not needed) for dy, or — with
  * `pool`, where usesPoolGrad says the direct backward-filter can take it — for the max-pool
  * gradient `pool` stands for (dy is then null and never materialised).
@@ -453,7 +463,7 @@ function convBackward(g: Conv2dGeometry, bias: boolean, x: Tensor, w: Tensor, ne
     if (M === 0) k().fill_f32(dw.size, 0, dw.ptr);
     else if (mf > 0) winoBwdFilter(g, mf, x.ptr, dyp, dw.ptr);
     else {
-      const direct = k().conv2d_bwd_filter_sums_bias_f32(writeGeometry(g)) === 1;
+      const direct = sumsDbItself(g, needsInputGrad);
       dbDone = db !== null && direct;
       const dbp = dbDone ? (db as Tensor).ptr : 0;
       if (direct && g.N > BWDF_CHUNK) directBwdFilterChunks(g, x.ptr, dyp, dw.ptr, dbp, pool);
@@ -580,7 +590,14 @@ const conv2dPoolOp = defineOp<PoolAttrs, { argmax: Storage }>({
     const PH = g.OH >> 1, PW = g.OW >> 1, imageIn = g.OH * g.OW * g.O, imageOut = PH * PW * g.O;
     runRange('maxpool2d_bwd_tiled_f32', g.N, imageIn, STREAM_MIN_PART, 1,
       (n0, n) => [dy.ptr + 4 * n0 * imageOut, argmax.ptr + 4 * n0 * imageOut, n, g.OH, g.OW, g.O, 2, 2, PH, PW, dconv.ptr + 4 * n0 * imageIn]);
-    return convBackward(g, bias, x, w, needsInputGrad, dconv);
+    // Where convBackward would take db as colsum over dconv, it comes from dy and the winners
+    // instead (a quarter of dconv's size each, just read), with colsum's bits.
+    if (!bias || !needsInputGrad[2] || sumsDbItself(g, needsInputGrad)) return convBackward(g, bias, x, w, needsInputGrad, dconv);
+    const db = new Tensor([g.O]), dbp = db.ptr;
+    runRange('maxpool2d_colsum_tiled_f32', g.O, g.N * PH * PW, STREAM_MIN_PART, 4,
+      (c0, n) => [dy.ptr, argmax.ptr, g.N, g.OH, g.OW, g.O, PH, PW, c0, c0 + n, dbp], 1);
+    const [dx, dw] = convBackward(g, false, x, w, needsInputGrad, dconv);
+    return [dx, dw, db];
   },
 });
 

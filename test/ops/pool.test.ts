@@ -114,6 +114,8 @@ interface PoolK {
     padTop: number, padLeft: number, oh: number, ow: number, y: number, argmax: number): void;
   maxpool2d_bwd_f32(dy: number, argmax: number, n: number, h: number, w: number, c: number, oh: number, ow: number, dx: number): void;
   maxpool2d_bwd_tiled_f32(dy: number, argmax: number, n: number, h: number, w: number, c: number, kh: number, kw: number, oh: number, ow: number, dx: number): void;
+  maxpool2d_colsum_tiled_f32(dy: number, argmax: number, n: number, h: number, w: number, c: number, oh: number, ow: number, c0: number, c1: number, y: number): void;
+  colsum_part_f32(x: number, rows: number, cols: number, c0: number, c1: number, accumulate: number, y: number): void;
 }
 
 for (const [h, w, c, kh, kw] of [[5, 7, 1, 2, 2], [6, 8, 4, 2, 2], [7, 9, 5, 3, 3], [9, 10, 17, 2, 3], [4, 4, 8, 4, 4]]) {
@@ -140,6 +142,38 @@ for (const [h, w, c, kh, kw] of [[5, 7, 1, 2, 2], [6, 8, 4, 2, 2], [7, 9, 5, 3, 
       }
     });
   }
+}
+
+// Column sums of the tiled backward's dx (a bias gradient) from dy and the winners, as colsum_f32
+// sums dx: bit for bit, on every column-block shape (32, 4, scalar tail), odd sizes, ties, −1
+// winners (a ReLU's cut), −0 and NaN gradients, values of very different sizes (order matters).
+for (const [h, w, c] of [[5, 7, 1], [6, 8, 4], [7, 9, 39], [9, 10, 67], [16, 16, 64], [3, 2, 33]]) {
+  test(`maxpool2d_colsum_tiled_f32 = colsum_f32 of maxpool2d_bwd_tiled_f32's dx bit for bit: x=[3,${h},${w},${c}] 2×2 (every column range)`, () => {
+    const k = kernels<PoolK>();
+    const r = new Rng(h * 1000 + c);
+    const n = 3, oh = h >> 1, ow = w >> 1, len = n * h * w * c, outLen = n * oh * ow * c;
+    const x = new Storage(len), y = new Storage(outLen), arg = new Storage(outLen), dy = new Storage(outLen);
+    const dx = new Storage(len), want = new Storage(c), got = new Storage(c);
+    try {
+      const xv = x.f32view();
+      for (let i = 0; i < len; i++) xv[i] = Math.round(r.normal() * 2); // many ties
+      const dv = dy.f32view();
+      for (let i = 0; i < outLen; i++) dv[i] = i % 11 === 0 ? -0 : c > 1 && i === 5 ? NaN : r.normal() * 10 ** r.uniform(-4, 4); // one NaN column
+      k.maxpool2d_fwd_f32(x.ptr, n, h, w, c, 2, 2, 2, 2, 0, 0, oh, ow, y.ptr, arg.ptr);
+      const av = arg.i32view();
+      for (let i = 0; i < outLen; i += 7) av[i] = -1; // cut by a ReLU
+      k.maxpool2d_bwd_tiled_f32(dy.ptr, arg.ptr, n, h, w, c, 2, 2, oh, ow, dx.ptr);
+      k.colsum_part_f32(dx.ptr, n * h * w, c, 0, c, 0, want.ptr);
+      for (const [c0, c1] of [[0, c], [0, c & ~3], [c & ~3, c], [4 * Math.floor(c / 8), c]]) {
+        got.f32view().fill(5);
+        k.maxpool2d_colsum_tiled_f32(dy.ptr, arg.ptr, n, h, w, c, oh, ow, c0, c1, got.ptr);
+        const g = Array.from(got.i32view()), wv = Array.from(want.i32view());
+        for (let j = 0; j < c; j++) assert.is(g[j], j >= c0 && j < c1 ? wv[j] : new Int32Array(new Float32Array([5]).buffer)[0], `[${c0}, ${c1}) column ${j}`);
+      }
+    } finally {
+      for (const s of [x, y, arg, dy, dx, want, got]) s.dispose();
+    }
+  });
 }
 
 // ---- gradient checks ----------------------------------------------------------------------------
