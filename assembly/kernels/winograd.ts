@@ -497,17 +497,22 @@ function gradTile(m: i32, dy: usize, t: i32, TH: i32, TW: i32, OH: i32, OW: i32,
       v128.store(at + 8 * dPlane, r2a); v128.store(at + 9 * dPlane, f32x4.add(r2a, r2b)); v128.store(at + 10 * dPlane, f32x4.sub(r2a, r2b)); v128.store(at + 11 * dPlane, f32x4.neg(r2b));
       v128.store(at + 12 * dPlane, r3a); v128.store(at + 13 * dPlane, f32x4.add(r3a, r3b)); v128.store(at + 14 * dPlane, f32x4.sub(r3a, r3b)); v128.store(at + 15 * dPlane, f32x4.neg(r3b));
     } else {
-      // The 4×4 block into S[a][b] (16 bytes each, row stride 64; zeros outside), columns b of
-      // A dY into S2[p][b] (row stride 64), then each row p of that times Aᵀ.
-      for (let a = 0; a < 4; a++) {
-        for (let b = 0; b < 4; b++) {
-          v128.store(S + (<usize>(4 * a + b) << 4), a < rows && b < cols ? loadUpTo(y0 + <usize>a * rowBytes + <usize>b * pixBytes + off, lanes) : zero);
-        }
-      }
+      // Columns b of A dY (the 4×4 block read straight from dy; zeros outside) into S2[p][b]
+      // (16 bytes each, row stride 64), then each row p of that times Aᵀ.
       const S2 = S + 256;
-      for (let b = 0; b < 4; b++) {
-        const sb = S + (<usize>b << 4);
-        a6(v128.load(sb), v128.load(sb, 64), v128.load(sb, 128), v128.load(sb, 192), S2 + (<usize>b << 4), 64);
+      const yb = y0 + off;
+      if (rows == 4 && cols == 4 && lanes >= 4) {
+        for (let b = 0; b < 4; b++) {
+          const q = yb + <usize>b * pixBytes;
+          a6(v128.load(q), v128.load(q + rowBytes), v128.load(q + 2 * rowBytes), v128.load(q + 3 * rowBytes), S2 + (<usize>b << 4), 64);
+        }
+      } else {
+        for (let b = 0; b < 4; b++) {
+          const q = yb + <usize>b * pixBytes, inCol = b < cols;
+          a6(inCol ? loadUpTo(q, lanes) : zero, inCol && rows > 1 ? loadUpTo(q + rowBytes, lanes) : zero,
+            inCol && rows > 2 ? loadUpTo(q + 2 * rowBytes, lanes) : zero, inCol && rows > 3 ? loadUpTo(q + 3 * rowBytes, lanes) : zero,
+            S2 + (<usize>b << 4), 64);
+        }
       }
       for (let p = 0; p < 6; p++) {
         const r = S2 + <usize>p * 64;
