@@ -17,8 +17,8 @@
 // is heap-sorted in place at the end (ascending distance, ties by lower index).
 //
 // Measured (npm run bench, 1,000,000 × 128 gallery, one thread of a 2-core x86 machine): one query
-// 36.8 ms with k = 10 (13.9 GB/s of gallery streamed as four streams, 1.10× hnswlib's brute force,
-// 7× a plain-JS loop); 1,000 queries in a batch 11.8 s (32 GFLOP/s counting 3 flops per element).
+// 37.5 ms with k = 10 (13.7 GB/s of gallery streamed as eight streams, 1.13× hnswlib's brute force,
+// 7× a plain-JS loop); 1,000 queries in a batch 11.9 s (32 GFLOP/s counting 3 flops per element).
 import { ldf, stf, ldi, sti, ldv, hsum } from '../mem';
 
 /**
