@@ -567,24 +567,26 @@ export function i8_bounds(x: usize, d: i32, r0: i32, r1: i32, q: usize, scale: u
 
 /**
  * stream_sum_f32(x, i0, i1, out): out[0] = Σ x[i0..i1−1] (f32), the streaming-read peer the
- * gallery scans are measured against (bench/megaface.ts). The range is read as four streams, like
+ * gallery scans are measured against (bench/megaface.ts). The range is read as eight streams, like
  * the single-query scans (one stream per core leaves this machine's memory idle part of the time):
- * quarters of Q floats (Q = the length / 4 rounded down to a multiple of 4), quarter s summed in
- * its own f32x4 accumulator a_s, 4 floats a step from each quarter; then ((a0 + a1) + (a2 + a3))
- * summed across lanes ((l0 + l1) + l2) + l3, then a scalar tail for the floats past 4Q. Element
- * ranges split over threads, each part with its own out. out must not overlap x.
+ * eighths of Q floats (Q = the length / 8 rounded down to a multiple of 4), eighth s summed in its
+ * own f32x4 accumulator a_s, 4 floats a step from each; then ((a0 + a1) + (a2 + a3)) + ((a4 + a5) +
+ * (a6 + a7)) summed across lanes ((l0 + l1) + l2) + l3, then a scalar tail for the floats past 8Q.
+ * Element ranges split over threads, each part with its own out. out must not overlap x.
  */
 export function stream_sum_f32(x: usize, i0: i32, i1: i32, out: usize): void {
-  const Q = ((i1 - i0) >> 2) & ~3;
-  const p0 = x + (<usize>i0 << 2), p1 = p0 + (<usize>Q << 2), p2 = p1 + (<usize>Q << 2), p3 = p2 + (<usize>Q << 2);
+  const Q = ((i1 - i0) >> 3) & ~3;
+  const q: usize = <usize>Q << 2;
+  const p0 = x + (<usize>i0 << 2), p1 = p0 + q, p2 = p1 + q, p3 = p2 + q, p4 = p3 + q, p5 = p4 + q, p6 = p5 + q, p7 = p6 + q;
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
   for (let i = 0; i < Q; i += 4) {
-    a0 = f32x4.add(a0, ldv(p0, i));
-    a1 = f32x4.add(a1, ldv(p1, i));
-    a2 = f32x4.add(a2, ldv(p2, i));
-    a3 = f32x4.add(a3, ldv(p3, i));
+    a0 = f32x4.add(a0, ldv(p0, i)); a1 = f32x4.add(a1, ldv(p1, i));
+    a2 = f32x4.add(a2, ldv(p2, i)); a3 = f32x4.add(a3, ldv(p3, i));
+    a4 = f32x4.add(a4, ldv(p4, i)); a5 = f32x4.add(a5, ldv(p5, i));
+    a6 = f32x4.add(a6, ldv(p6, i)); a7 = f32x4.add(a7, ldv(p7, i));
   }
-  let s = hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
-  for (let i = i0 + 4 * Q; i < i1; i++) s += ldf(x, i);
+  let s = hsum(f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7))));
+  for (let i = i0 + 8 * Q; i < i1; i++) s += ldf(x, i);
   stf(out, 0, s);
 }

@@ -461,20 +461,20 @@ test('i8_bounds d=1,5,17,128 rows [2, 23): max dequantization error and max norm
   }
 });
 
-test('stream_sum_f32 at lengths 0, 1, 15, 16, 17, 100, 131 from offset 3: four quarter streams and the tail, emulated in f32', () => {
+test('stream_sum_f32 at lengths 0, 1, 31, 32, 33, 100, 131, 197 from offset 3: eight streams and the tail, emulated in f32', () => {
   const rng = new Rng(9);
   const x = new Storage(200), out = new Storage(1);
   const xv = x.f32view();
   for (let i = 0; i < 200; i++) xv[i] = rng.normal();
-  for (const n of [0, 1, 15, 16, 17, 100, 131]) {
+  for (const n of [0, 1, 31, 32, 33, 100, 131, 197]) {
     const i0 = 3, i1 = i0 + n;
     kernels<{ stream_sum_f32(x: number, i0: number, i1: number, out: number): void }>().stream_sum_f32(x.ptr, i0, i1, out.ptr);
-    const Q = Math.floor(n / 4) & ~3;
-    const acc = [0, 1, 2, 3].map(() => [0, 0, 0, 0]);
-    for (let i = 0; i < Q; i += 4) for (let m = 0; m < 4; m++) for (let l = 0; l < 4; l++) acc[m][l] = f(acc[m][l] + xv[i0 + m * Q + i + l]);
-    const v = [0, 1, 2, 3].map((l) => f(f(acc[0][l] + acc[1][l]) + f(acc[2][l] + acc[3][l])));
+    const Q = Math.floor(n / 8) & ~3;
+    const acc = [0, 1, 2, 3, 4, 5, 6, 7].map(() => [0, 0, 0, 0]);
+    for (let i = 0; i < Q; i += 4) for (let m = 0; m < 8; m++) for (let l = 0; l < 4; l++) acc[m][l] = f(acc[m][l] + xv[i0 + m * Q + i + l]);
+    const v = [0, 1, 2, 3].map((l) => f(f(f(acc[0][l] + acc[1][l]) + f(acc[2][l] + acc[3][l])) + f(f(acc[4][l] + acc[5][l]) + f(acc[6][l] + acc[7][l]))));
     let want = f(f(f(v[0] + v[1]) + v[2]) + v[3]);
-    for (let i = i0 + 4 * Q; i < i1; i++) want = f(want + xv[i]);
+    for (let i = i0 + 8 * Q; i < i1; i++) want = f(want + xv[i]);
     assert.is(out.f32view()[0], want, `n=${n}`);
   }
   x.dispose(); out.dispose();
