@@ -258,13 +258,8 @@ export function maxpool2d_colsum_tiled_f32(dy: usize, argmax: usize, n: i32, h: 
   const yk = y + (<usize>k << 2), L = i32x4.splat(lim), Z = i32x4.splat(0);
   if (nv == 1) {
     let s = v128.load(yk);
-    for (let j = 0; j < ow; j++) {
-      const e = o + j * c + k, p = ldv(argmax, e);
-      s = f32x4.add(s, v128.and(ldv(dy, e), v128.and(i32x4.ge_s(p, Z), i32x4.lt_s(p, L))));
-    }
-    for (let j = 0; j < ow; j++) {
-      const e = o + j * c + k;
-      s = f32x4.add(s, v128.and(ldv(dy, e), i32x4.ge_s(ldv(argmax, e), L)));
+    for (let dh = 0; dh < 2; dh++) {
+      for (let j = 0; j < ow; j++) { const e = o + j * c + k; s = f32x4.add(s, v128.and(ldv(dy, e), rowHit(ldv(argmax, e), dh, Z, L))); }
     }
     v128.store(yk, s);
     return;
@@ -275,33 +270,24 @@ export function maxpool2d_colsum_tiled_f32(dy: usize, argmax: usize, n: i32, h: 
     for (let j = 0; j < ow; j++) {
       const e = <usize>(o + j * c + k) << 2;
       const a = argmax + e, d = dy + e;
-      if (dh == 0) {
-        s0 = f32x4.add(s0, v128.and(v128.load(d), rowHit0(v128.load(a), Z, L)));
-        s1 = f32x4.add(s1, v128.and(v128.load(d, 16), rowHit0(v128.load(a, 16), Z, L)));
-        s2 = f32x4.add(s2, v128.and(v128.load(d, 32), rowHit0(v128.load(a, 32), Z, L)));
-        s3 = f32x4.add(s3, v128.and(v128.load(d, 48), rowHit0(v128.load(a, 48), Z, L)));
-        s4 = f32x4.add(s4, v128.and(v128.load(d, 64), rowHit0(v128.load(a, 64), Z, L)));
-        s5 = f32x4.add(s5, v128.and(v128.load(d, 80), rowHit0(v128.load(a, 80), Z, L)));
-        s6 = f32x4.add(s6, v128.and(v128.load(d, 96), rowHit0(v128.load(a, 96), Z, L)));
-        s7 = f32x4.add(s7, v128.and(v128.load(d, 112), rowHit0(v128.load(a, 112), Z, L)));
-      } else {
-        s0 = f32x4.add(s0, v128.and(v128.load(d), i32x4.ge_s(v128.load(a), L)));
-        s1 = f32x4.add(s1, v128.and(v128.load(d, 16), i32x4.ge_s(v128.load(a, 16), L)));
-        s2 = f32x4.add(s2, v128.and(v128.load(d, 32), i32x4.ge_s(v128.load(a, 32), L)));
-        s3 = f32x4.add(s3, v128.and(v128.load(d, 48), i32x4.ge_s(v128.load(a, 48), L)));
-        s4 = f32x4.add(s4, v128.and(v128.load(d, 64), i32x4.ge_s(v128.load(a, 64), L)));
-        s5 = f32x4.add(s5, v128.and(v128.load(d, 80), i32x4.ge_s(v128.load(a, 80), L)));
-        s6 = f32x4.add(s6, v128.and(v128.load(d, 96), i32x4.ge_s(v128.load(a, 96), L)));
-        s7 = f32x4.add(s7, v128.and(v128.load(d, 112), i32x4.ge_s(v128.load(a, 112), L)));
-      }
+      s0 = f32x4.add(s0, v128.and(v128.load(d), rowHit(v128.load(a), dh, Z, L)));
+      s1 = f32x4.add(s1, v128.and(v128.load(d, 16), rowHit(v128.load(a, 16), dh, Z, L)));
+      s2 = f32x4.add(s2, v128.and(v128.load(d, 32), rowHit(v128.load(a, 32), dh, Z, L)));
+      s3 = f32x4.add(s3, v128.and(v128.load(d, 48), rowHit(v128.load(a, 48), dh, Z, L)));
+      s4 = f32x4.add(s4, v128.and(v128.load(d, 64), rowHit(v128.load(a, 64), dh, Z, L)));
+      s5 = f32x4.add(s5, v128.and(v128.load(d, 80), rowHit(v128.load(a, 80), dh, Z, L)));
+      s6 = f32x4.add(s6, v128.and(v128.load(d, 96), rowHit(v128.load(a, 96), dh, Z, L)));
+      s7 = f32x4.add(s7, v128.and(v128.load(d, 112), rowHit(v128.load(a, 112), dh, Z, L)));
     }
   }
   v128.store(yk, s0); v128.store(yk, s1, 16); v128.store(yk, s2, 32); v128.store(yk, s3, 48);
   v128.store(yk, s4, 64); v128.store(yk, s5, 80); v128.store(yk, s6, 96); v128.store(yk, s7, 112);
 }
 
-/** Lanes whose winner index p lies in the window's first row: 0 ≤ p < lim. */
-@inline function rowHit0(p: v128, Z: v128, L: v128): v128 { return v128.and(i32x4.ge_s(p, Z), i32x4.lt_s(p, L)); }
+/** Lanes whose winner index p lies in the window's row dh: 0 ≤ p < lim (dh = 0), p ≥ lim (dh = 1). */
+@inline function rowHit(p: v128, dh: i32, Z: v128, L: v128): v128 {
+  return dh == 0 ? v128.and(i32x4.ge_s(p, Z), i32x4.lt_s(p, L)) : i32x4.ge_s(p, L);
+}
 
 /**
  * avgpool2d_fwd_f32(x, n, h, w, c, kh, kw, sh, sw, pad_top, pad_left, oh, ow, y):
