@@ -132,7 +132,8 @@ function winograd(k: K, g: Conv2dGeometry, m: number, pass: Pass, p: { x: number
     };
   }
   return () => {
-    k.wino_bwd_filter_f32(p.x, g.N, g.H, g.W, g.C, p.dy, g.O, g.padTop, g.padLeft, g.OH, g.OW, 0, g.C, 0, Math.ceil(g.O / 8) * 8, m, ws.ptr, u.ptr);
+    k.wino_bwd_filter_f32(p.x, g.N, g.H, g.W, g.C, p.dy, g.O, g.padTop, g.padLeft, g.OH, g.OW, 0, g.C, 0, Math.ceil(g.O / 8) * 8,
+      0, g.N * Math.ceil(g.OH / m) * Math.ceil(g.OW / m), m, ws.ptr, u.ptr);
     k.wino_filter_grad_f32(u.ptr, g.C, g.O, m, 0, g.C, u.ptr + 4 * len, p.dw);
   };
 }

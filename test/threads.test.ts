@@ -126,6 +126,7 @@ const convCases: ConvCase[] = [
   [[1, 7, 7, 40], [3, 3, 40, 4], 1, 'same', 'N = 1: fwd unsplit, bwd-filter split', 'gemm'],
   [[3, 12, 10, 32], [3, 3, 32, 24], 1, 'same', 'Winograd 4×4: fwd and bwd-input by images, bwd-filter by output channels'],
   [[2, 7, 8, 40], [3, 3, 40, 16], 1, 'valid', 'Winograd 2×2 (5×6 output): bwd-filter by input channels (C > O); bwd-input 4×4'],
+  [[9, 15, 13, 8], [3, 3, 8, 16], 1, 'same', 'Winograd 4×4, 144 tiles: bwd-filter in two fixed halves (128 + 16), each split by output channels'],
 ];
 
 function convRun([xs, ws, stride, padding, , algorithm]: ConvCase): Float32Array[] {

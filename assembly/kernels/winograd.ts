@@ -562,17 +562,17 @@ export function wino_fwd_f32(x: usize, N: i32, H: i32, W: i32, C: i32, U: usize,
 }
 
 /**
- * wino_bwd_filter_f32(x, N, H, W, C, dy, O, padTop, padLeft, OH, OW, c0, c1, o0, o1, m, ws, dU):
- * dU[ξ] (C × O', row stride O' = O rounded up to 8) = Σ over all tiles of V[ξ]ᵀ · dM[ξ] for rows
- * c0 ≤ c < c1 (multiples of 4, or C) and columns o0 ≤ o < o1 (multiples of 8, or O') of every ξ
- * (overwritten; the rest of dU untouched), where V is the input transform of x (as in wino_fwd_f32)
- * and dM = A dY Aᵀ of the tile's m×m block of dy [N, OH, OW, O] (zeros past the edges). A part only
- * transforms the channels it needs. wino_filter_grad_f32 turns dU into dW. ws:
- * wino_workspace_f32(C, O, m) floats. Tiles are summed in increasing order, so the result does
- * not depend on the split.
+ * wino_bwd_filter_f32(x, N, H, W, C, dy, O, padTop, padLeft, OH, OW, c0, c1, o0, o1, t0, t1, m, ws, dU):
+ * dU[ξ] (C × O', row stride O' = O rounded up to 8) = Σ over tiles t0 ≤ t < t1 of V[ξ]ᵀ · dM[ξ]
+ * for rows c0 ≤ c < c1 (multiples of 4, or C) and columns o0 ≤ o < o1 (multiples of 8, or O') of
+ * every ξ (overwritten; the rest of dU untouched), where V is the input transform of x (as in
+ * wino_fwd_f32) and dM = A dY Aᵀ of the tile's m×m block of dy [N, OH, OW, O] (zeros past the
+ * edges). A part only transforms the channels and tiles it needs. wino_filter_grad_f32 turns dU
+ * into dW. ws: wino_workspace_f32(C, O, m) floats. Tiles are summed in increasing order, so the
+ * result does not depend on the split of channels.
  */
 export function wino_bwd_filter_f32(x: usize, N: i32, H: i32, W: i32, C: i32, dy: usize, O: i32,
-  padTop: i32, padLeft: i32, OH: i32, OW: i32, c0: i32, c1: i32, o0: i32, o1: i32, m: i32, ws: usize, dU: usize): void {
+  padTop: i32, padLeft: i32, OH: i32, OW: i32, c0: i32, c1: i32, o0: i32, o1: i32, t0: i32, t1: i32, m: i32, ws: usize, dU: usize): void {
   const Op = up(O, 8), og = Op >> 3, np = pointsOf(m), tb = TILES_BWDF;
   const V = ws, z = regionZ(ws, np, tb, C), P = regionP(z, C), S = regionS(P, np);
   const D = regionRest(S);
@@ -582,13 +582,12 @@ export function wino_bwd_filter_f32(x: usize, N: i32, H: i32, W: i32, C: i32, dy
     for (let c = c0; c < c1; c++) memory.fill(dU + <usize>xi * uPlane + <usize>c * uRow + (<usize>o0 << 2), 0, <usize>(o1 - o0) << 2);
   }
   const TH = (OH + m - 1) / m, TW = (OW + m - 1) / m;
-  const total = N * TH * TW;
   const vPlane = planeBytes(tb * C), vRow: usize = <usize>C << 2;
   const dPanel: usize = <usize>(tb * 8) << 2, dPlane = planeBytes(og * tb * 8);
-  for (let t0 = 0; t0 < total; t0 += tb) {
-    const cnt = min(tb, total - t0);
-    inputTransform(m, x, H, W, C, c0, c1, padTop, padLeft, TH, TW, t0, cnt, tb, z, P, S, V);
-    for (let i = 0; i < cnt; i++) gradTile(m, dy, t0 + i, TH, TW, OH, OW, O, o0, o1, i, D, dPanel, dPlane, S);
+  for (let b0 = t0; b0 < t1; b0 += tb) {
+    const cnt = min(tb, t1 - b0);
+    inputTransform(m, x, H, W, C, c0, c1, padTop, padLeft, TH, TW, b0, cnt, tb, z, P, S, V);
+    for (let i = 0; i < cnt; i++) gradTile(m, dy, b0 + i, TH, TW, OH, OW, O, o0, o1, i, D, dPanel, dPlane, S);
     for (let xi = 0; xi < np; xi++) {
       const vx = V + <usize>xi * vPlane, dx = D + <usize>xi * dPlane, ux = dU + <usize>xi * uPlane;
       for (let j = o0 >> 3; j < o1 >> 3; j++) {

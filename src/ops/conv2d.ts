@@ -24,6 +24,7 @@ interface K {
     padTop: number, padLeft: number, oh: number, ow: number, y: number): void;
   maxpool2d_bwd_tiled_f32(dy: number, argmax: number, n: number, h: number, w: number, c: number, kh: number, kw: number, oh: number, ow: number, dx: number): void;
   maxpool2d_colsum_tiled_f32(dy: number, argmax: number, n: number, h: number, w: number, c: number, oh: number, ow: number, c0: number, c1: number, y: number): void;
+  axpy_f32(x: number, n: number, a: number, y: number): void;
   conv2d_bwd_input_f32(dy: number, w: number, g: number, ws: number, dx: number): void;
   conv2d_bwd_filter_f32(x: number, dy: number, g: number, ws: number, dw: number): void;
   conv2d_bwd_filter_units_f32(g: number): number;
@@ -41,7 +42,7 @@ export interface WinogradKernels {
   wino_fwd_f32(x: number, N: number, H: number, W: number, C: number, U: number, O: number,
     padTop: number, padLeft: number, OH: number, OW: number, m: number, bias: number, ws: number, y: number, py: number, pa: number, relu: number): void;
   wino_bwd_filter_f32(x: number, N: number, H: number, W: number, C: number, dy: number, O: number,
-    padTop: number, padLeft: number, OH: number, OW: number, c0: number, c1: number, o0: number, o1: number, m: number, ws: number, dU: number): void;
+    padTop: number, padLeft: number, OH: number, OW: number, c0: number, c1: number, o0: number, o1: number, t0: number, t1: number, m: number, ws: number, dU: number): void;
   wino_filter_grad_f32(dU: number, C: number, O: number, m: number, c0: number, c1: number, ws: number, dw: number): void;
 }
 const k = () => kernels<K & WinogradKernels>();
@@ -387,17 +388,30 @@ function winoForward(g: Conv2dGeometry, m: number, pass: Pass, src: number, w: n
 function winoBwdFilter(g: Conv2dGeometry, m: number, x: number, dy: number, dw: number): void {
   const Op = Math.ceil(g.O / 8) * 8;
   const du = (m + 2) ** 2 * g.C * Op;
-  const dU = winoScratch(du + 80 * g.C);
+  // The tiles in two fixed halves (whatever the number of threads; the first a whole number of the
+  // kernel's 64-tile blocks), each summed into its own dU and the second then added to the first:
+  // two threads each transform their own tiles instead of both transforming every tile for half
+  // of the channels. Below 2 · 64 tiles, one half.
+  const tiles = g.N * Math.ceil(g.OH / m) * Math.ceil(g.OW / m);
+  const halves = tiles >= 2 * 64 ? 2 : 1;
+  const cut = halves === 2 ? Math.ceil(tiles / 128) * 64 : tiles;
+  const dU = winoScratch(halves * du + 80 * g.C);
   const size = k().wino_workspace_f32(g.C, g.O, m);
   const byO = Op >= g.C;
-  const bounds = splitRange(byO ? Op : g.C, partsFor(winoMacs(g, m), CONV_MIN_PART), byO ? 8 : 4);
+  const perHalf = Math.max(1, Math.ceil(partsFor(winoMacs(g, m), CONV_MIN_PART) / halves));
+  const bounds = splitRange(byO ? Op : g.C, perHalf, byO ? 8 : 4);
   const jobs: number[][] = [];
-  for (let i = 0; i + 1 < bounds.length; i++) {
-    const [c0, c1, o0, o1] = byO ? [0, g.C, bounds[i], bounds[i + 1]] : [bounds[i], bounds[i + 1], 0, Op];
-    jobs.push([x, g.N, g.H, g.W, g.C, dy, g.O, g.padTop, g.padLeft, g.OH, g.OW, c0, c1, o0, o1, m, bounds.length <= 2 ? scratch(size) : partScratch(CONV2D, i, size), dU]);
+  for (let h = 0; h < halves; h++) {
+    const [t0, t1] = h === 0 ? [0, cut] : [cut, tiles];
+    for (let i = 0; i + 1 < bounds.length; i++) {
+      const [c0, c1, o0, o1] = byO ? [0, g.C, bounds[i], bounds[i + 1]] : [bounds[i], bounds[i + 1], 0, Op];
+      const ws = halves === 1 && bounds.length <= 2 ? scratch(size) : partScratch(CONV2D, jobs.length, size);
+      jobs.push([x, g.N, g.H, g.W, g.C, dy, g.O, g.padTop, g.padLeft, g.OH, g.OW, c0, c1, o0, o1, t0, t1, m, ws, dU + 4 * h * du]);
+    }
   }
   runParts('wino_bwd_filter_f32', jobs);
-  filterTransform('wino_filter_grad_f32', g.C, g.O, m, dU + 4 * du, (c0, c1, ws) => [dU, g.C, g.O, m, c0, c1, ws, dw]);
+  if (halves === 2) k().axpy_f32(dU + 4 * du, du, 1, dU);
+  filterTransform('wino_filter_grad_f32', g.C, g.O, m, dU + 4 * halves * du, (c0, c1, ws) => [dU, g.C, g.O, m, c0, c1, ws, dw]);
 }
 
 // ---------------------------------------------------------------------------------------------

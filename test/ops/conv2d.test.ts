@@ -148,6 +148,8 @@ const winoCases: Array<[number[], number[], Conv2dOptions]> = [
   [[1, 1, 1, 4], [3, 3, 4, 4], { padding: 'same' }],
   [[1, 3, 3, 16], [3, 3, 16, 9], { padding: 'valid' }],
   [[1, 6, 5, 20], [3, 3, 20, 36], { padding: 1 }],
+  // ≥ 128 tiles for both tile sizes: backward-filter sums two fixed halves of the tiles (144 = 128 + 16 at m = 4).
+  [[9, 15, 13, 4], [3, 3, 4, 8], { padding: 'same' }],
 ];
 for (const algorithm of ['winograd2', 'winograd4', 'gemm'] as const) {
   for (const [xs, ws, opts] of winoCases) {
