@@ -40,8 +40,10 @@
 // written once by the transform with lanes along the channels and never repacked.
 //
 // Every output element is one fixed sum whatever the thread split: the forward splits by images
-// (tiles never mix images in a sum), backward-filter by blocks of output or input channels (each
-// dU[ξ][c][o] summed over all tiles in tile order), the filter transforms by channels. Requirements
+// (tiles never mix images in a sum), backward-filter by tile ranges and blocks of output or input
+// channels (each dU[ξ][c][o] summed over a range's tiles in tile order; src/ops/conv2d.ts cuts the
+// tiles into two fixed halves and adds the second's dU to the first's), the filter transforms by
+// channels. Requirements
 // (checked by src/ops/conv2d.ts): C % 4 = 0 (the transforms run along 4 channels), 0 ≤ padTop,
 // padLeft ≤ 2 for backward-input.
 import { ldf, stf } from '../mem';

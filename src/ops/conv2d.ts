@@ -201,8 +201,9 @@ function prepare(g: Conv2dGeometry, pass: Pass, bias = 0, pool: PoolGrad | null 
 // Threads: forward and backward-input split by images (each part a whole call on a sub-batch,
 // with its own geometry block and scratch); backward-filter by blocks of dW
 // (conv2d_bwd_filter_part_f32), except the direct path past 8 images, which sums fixed chunks of
-// 8 images apart and adds them in order (directBwdFilterChunks). Every output element is summed in
-// an order that does not depend on the split.
+// 8 images apart and adds them in order (directBwdFilterChunks), and Winograd, which sums two fixed
+// halves of the tiles apart and adds them (winoBwdFilter). Every output element is summed in an
+// order that does not depend on the split.
 
 /** Multiply-adds a part must have for a conv2d call to be split over threads. */
 const CONV_MIN_PART = 1 << 19;
