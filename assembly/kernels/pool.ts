@@ -222,10 +222,10 @@ export function maxpool2d_bwd_tiled_f32(dy: usize, argmax: usize, n: i32, h: i32
 }
 
 /**
- * maxpool2d_colsum_tiled_f32(dy, argmax, n, h, w, c, oh, ow, c0, c1, y): for columns c0 … c1 − 1,
+ * maxpool2d_colsum_tiled_f32(dy, argmax, n, w, c, oh, ow, c0, c1, y): for columns c0 … c1 − 1,
  * y[k] = the column sums of maxpool2d_bwd_tiled_f32's dx for 2×2 windows (kh = kw = 2) — the
  * bias gradient of the convolution the pool follows — without dx: dy [n, oh, ow, c] and argmax
- * (in-image indices, −1 for none) as there; y [c] (only c0 … c1 − 1 written). colsum_f32 over dx
+ * (in-image indices of an image w wide, −1 for none) as there; y [c] (only c0 … c1 − 1 written). colsum_f32 over dx
  * adds its rows (n, r, col) in order, +0 everywhere but at the winners; here each column adds the
  * same winners' dy in the same order — conv row r = 2i + dh of window row i takes the windows whose
  * winner lies in that row (index below or from (2i + 1)·w·c), left to right — and adding +0 to a
@@ -233,7 +233,7 @@ export function maxpool2d_bwd_tiled_f32(dy: usize, argmax: usize, n: i32, h: i32
  * of 4 except a scalar tail at c); one pooled row at a time (in L1 for every block of 32 columns,
  * the running sums kept in y between rows). Column ranges split over threads give one call's bits.
  */
-export function maxpool2d_colsum_tiled_f32(dy: usize, argmax: usize, n: i32, h: i32, w: i32, c: i32, oh: i32, ow: i32, c0: i32, c1: i32, y: usize): void {
+export function maxpool2d_colsum_tiled_f32(dy: usize, argmax: usize, n: i32, w: i32, c: i32, oh: i32, ow: i32, c0: i32, c1: i32, y: usize): void {
   const wc = w * c, imageOut = oh * ow * c;
   for (let k = c0; k < c1; k++) stf(y, k, 0);
   for (let b = 0; b < n; b++) {

@@ -23,7 +23,7 @@ interface K {
   maxpool2d_fwd_inference_f32(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number,
     padTop: number, padLeft: number, oh: number, ow: number, y: number): void;
   maxpool2d_bwd_tiled_f32(dy: number, argmax: number, n: number, h: number, w: number, c: number, kh: number, kw: number, oh: number, ow: number, dx: number): void;
-  maxpool2d_colsum_tiled_f32(dy: number, argmax: number, n: number, h: number, w: number, c: number, oh: number, ow: number, c0: number, c1: number, y: number): void;
+  maxpool2d_colsum_tiled_f32(dy: number, argmax: number, n: number, w: number, c: number, oh: number, ow: number, c0: number, c1: number, y: number): void;
   axpy_f32(x: number, n: number, a: number, y: number): void;
   conv2d_bwd_input_f32(dy: number, w: number, g: number, ws: number, dx: number): void;
   conv2d_bwd_filter_f32(x: number, dy: number, g: number, ws: number, dw: number): void;
@@ -390,7 +390,7 @@ function winoBwdFilter(g: Conv2dGeometry, m: number, x: number, dy: number, dw: 
   const Op = Math.ceil(g.O / 8) * 8;
   const du = (m + 2) ** 2 * g.C * Op;
   // The tiles in two fixed halves (whatever the number of threads; the first a whole number of the
-  // kernel's 64-tile blocks), each summed into its own dU and the second then added to the first:
+  // kernel's 64-tile blocks, TILES_BWDF in winograd.ts), each summed into its own dU and the second then added to the first:
   // two threads each transform their own tiles instead of both transforming every tile for half
   // of the channels. Below 2 · 64 tiles, one half.
   const tiles = g.N * Math.ceil(g.OH / m) * Math.ceil(g.OW / m);
@@ -610,7 +610,7 @@ const conv2dPoolOp = defineOp<PoolAttrs, { argmax: Storage }>({
     if (!bias || !needsInputGrad[2] || sumsDbItself(g, needsInputGrad)) return convBackward(g, bias, x, w, needsInputGrad, dconv);
     const db = new Tensor([g.O]), dbp = db.ptr;
     runRange('maxpool2d_colsum_tiled_f32', g.O, g.N * PH * PW, STREAM_MIN_PART, 4,
-      (c0, n) => [dy.ptr, argmax.ptr, g.N, g.OH, g.OW, g.O, PH, PW, c0, c0 + n, dbp], 1);
+      (c0, n) => [dy.ptr, argmax.ptr, g.N, g.OW, g.O, PH, PW, c0, c0 + n, dbp], 1);
     const [dx, dw] = convBackward(g, false, x, w, needsInputGrad, dconv);
     return [dx, dw, db];
   },

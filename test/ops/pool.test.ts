@@ -114,7 +114,7 @@ interface PoolK {
     padTop: number, padLeft: number, oh: number, ow: number, y: number, argmax: number): void;
   maxpool2d_bwd_f32(dy: number, argmax: number, n: number, h: number, w: number, c: number, oh: number, ow: number, dx: number): void;
   maxpool2d_bwd_tiled_f32(dy: number, argmax: number, n: number, h: number, w: number, c: number, kh: number, kw: number, oh: number, ow: number, dx: number): void;
-  maxpool2d_colsum_tiled_f32(dy: number, argmax: number, n: number, h: number, w: number, c: number, oh: number, ow: number, c0: number, c1: number, y: number): void;
+  maxpool2d_colsum_tiled_f32(dy: number, argmax: number, n: number, w: number, c: number, oh: number, ow: number, c0: number, c1: number, y: number): void;
   colsum_part_f32(x: number, rows: number, cols: number, c0: number, c1: number, accumulate: number, y: number): void;
 }
 
@@ -166,7 +166,7 @@ for (const [h, w, c] of [[5, 7, 1], [6, 8, 4], [7, 9, 39], [9, 10, 67], [16, 16,
       k.colsum_part_f32(dx.ptr, n * h * w, c, 0, c, 0, want.ptr);
       for (const [c0, c1] of [[0, c], [0, c & ~3], [c & ~3, c], [4 * Math.floor(c / 8), c]]) {
         got.f32view().fill(5);
-        k.maxpool2d_colsum_tiled_f32(dy.ptr, arg.ptr, n, h, w, c, oh, ow, c0, c1, got.ptr);
+        k.maxpool2d_colsum_tiled_f32(dy.ptr, arg.ptr, n, w, c, oh, ow, c0, c1, got.ptr);
         const g = Array.from(got.i32view()), wv = Array.from(want.i32view());
         for (let j = 0; j < c; j++) assert.is(g[j], j >= c0 && j < c1 ? wv[j] : new Int32Array(new Float32Array([5]).buffer)[0], `[${c0}, ${c1}) column ${j}`);
       }
