@@ -18,3 +18,4 @@ export * from './kernels/batchnorm';
 export * from './kernels/dropout';
 export * from './kernels/upsample';
 export * from './kernels/quant';
+export { build_relaxed_simd } from './simd';

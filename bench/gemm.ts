@@ -2,10 +2,13 @@
 // all four transpose combinations at 1024³, and the dense layer shapes of a batch of 64, next to
 // a plain-JS ikj loop over Float32Array and the scalar wasm loop measured in the same run; and the
 // micro-kernel's peak: gemm_kernel_4x8 called over and over on L1-resident panels (kc = 256), the
-// ceiling the packed GEMM can reach. The plain-JS loop is timed at 512³ for the 1024³ row (the
+// ceiling the packed GEMM can reach. When the relaxed-SIMD build is loaded (fused multiply-adds,
+// src/wasm.ts), the SIMD128 build's micro-kernel (multiply, then add) is timed next to it on a
+// separate instance of that build. The plain-JS loop is timed at 512³ for the 1024³ row (the
 // note says so): at 1024³ it takes seconds per call.
+import { readFileSync } from 'node:fs';
 import { Storage } from '../src/memory.js';
-import { kernels } from '../src/wasm.js';
+import { flavour, kernels, unshareMemoryImport } from '../src/wasm.js';
 import { Rng } from '../src/random.js';
 import { gemmInto } from '../src/ops/dense.js';
 import { gflops, timeIt, type BenchRow, type SuiteOptions } from './common.js';
@@ -37,6 +40,18 @@ function jsGemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n:
 
 const cube = (n: number) => `${n}³`;
 
+/** The SIMD128 build's gemm_kernel_4x8 on its own instance and memory, bound to panels of kc = KC at fixed places. */
+function simd128MicroKernel(KC: number): () => void {
+  const bytes = unshareMemoryImport(readFileSync(new URL('../../build/facemetric.wasm', import.meta.url)));
+  const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory, abort() { throw new Error('abort'); }, seed: () => 42 } });
+  const k = inst.exports as unknown as K;
+  const base = 1 << 19, pa = base, pb = pa + 16 * KC, tile = pb + 32 * KC;
+  const v = new Float32Array(memory.buffer, base, 12 * KC + 32), rng = new Rng(3);
+  for (let i = 0; i < v.length; i++) v[i] = rng.normal();
+  return () => k.gemm_kernel_4x8(KC, pa, pb, tile, 8, 1);
+}
+
 export async function suite(o: SuiteOptions): Promise<BenchRow[]> {
   const k = kernels<K>();
   const rows: BenchRow[] = [];
@@ -50,7 +65,13 @@ export async function suite(o: SuiteOptions): Promise<BenchRow[]> {
     for (let r = 0; r < REPS; r++) k.gemm_kernel_4x8(KC, pa.ptr, pb.ptr, tile.ptr, 8, 1);
   }, opts);
   const peak = gflops(2 * 4 * 8 * KC * REPS, peakMs);
-  rows.push({ name: `micro-kernel 4×8, kc=${KC}, ${REPS} calls`, impl: 'facemetric', ms: peakMs, gflops: peak, note: 'L1-resident panels: the ceiling for gemm' });
+  rows.push({ name: `micro-kernel 4×8, kc=${KC}, ${REPS} calls`, impl: 'facemetric', ms: peakMs, gflops: peak, note: `L1-resident panels: the ceiling for gemm (${flavour()} build)` });
+  if (flavour() === 'relaxed') {
+    const other = simd128MicroKernel(KC);
+    const ms = await timeIt('micro-kernel SIMD128', () => { for (let r = 0; r < REPS; r++) other(); }, opts);
+    const gf = gflops(2 * 4 * 8 * KC * REPS, ms);
+    rows.push({ name: `micro-kernel 4×8, kc=${KC}, ${REPS} calls, SIMD128 build`, impl: 'facemetric', ms, gflops: gf, note: `multiply then add; the loaded build's fused multiply-add is ${(peak / gf).toFixed(2)}× this` });
+  }
 
   for (const size of [256, 1024]) {
     const m = size, n = size, kk = size;

@@ -3,6 +3,7 @@
 import { cpus, totalmem, loadavg, release } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { PEERS, packageVersion, projectRoot, type BenchRow } from './common.js';
+import { flavour } from '../src/wasm.js';
 
 const fmt = (v: number | undefined, d = 2) => (v === undefined || !Number.isFinite(v) ? '' : v.toFixed(d));
 
@@ -91,7 +92,13 @@ export const targetsText = (t: Target[]) => textTable(TARGET_HEAD, t.map(targetC
 // ---------------------------------------------------------------------------------------------
 // Machine and versions.
 
-export interface MachineInfo { cpu: string; cores: number; memoryGiB: number; node: string; os: string; load: string; date: string; versions: Array<[string, string]> }
+export interface MachineInfo { cpu: string; cores: number; memoryGiB: number; node: string; os: string; load: string; date: string; engine: string; versions: Array<[string, string]> }
+
+const ENGINE_BUILDS: Record<string, string> = {
+  relaxed: 'relaxed (build/facemetric.relaxed.wasm: SIMD128 + relaxed SIMD, fused multiply-adds in the register tiles)',
+  release: 'release (build/facemetric.wasm: SIMD128; this runtime does not validate relaxed SIMD)',
+  debug: 'debug (build/facemetric.debug.wasm: assertions on; not for timing)',
+};
 
 export function machineInfo(extra: Array<[string, string]> = []): MachineInfo {
   let cpu = cpus()[0]?.model ?? 'unknown';
@@ -107,7 +114,7 @@ export function machineInfo(extra: Array<[string, string]> = []): MachineInfo {
   const versions: Array<[string, string]> = [['facemetric', own], ...PEERS.map((p): [string, string] => [p, packageVersion(p) ?? 'not installed']), ...extra];
   return {
     cpu, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, os: `${process.platform} ${release()}`,
-    load: loadavg().map((l) => l.toFixed(2)).join(', '), date: new Date().toISOString(), versions,
+    load: loadavg().map((l) => l.toFixed(2)).join(', '), date: new Date().toISOString(), engine: ENGINE_BUILDS[flavour()], versions,
   };
 }
 
@@ -124,6 +131,7 @@ export function resultsMarkdown(o: { quick: boolean; args: string[]; machine: Ma
     `- CPU: ${m.cpu}, ${m.cores} cores; ${m.memoryGiB} GiB memory; ${m.os}`,
     `- Node ${m.node}; load average at the start: ${m.load} (the machine is shared: timings are noisy, compare ratios)`,
     `- Versions: ${m.versions.map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `- Engine build: ${m.engine}`,
     '',
     '## Issue 5 targets',
     '',

@@ -1,5 +1,5 @@
 // facemetric: the public API.
-export { init, isReady, flavour } from './wasm.js';
+export { init, isReady, flavour, relaxedSimdSupported, type Flavour } from './wasm.js';
 export { setThreads, getThreads } from './threads.js';
 export { tidy, keep, memoryStats, type MemoryStats } from './memory.js';
 export { Tensor, tensor, zeros, ones, full, randn, uniform, parameter, type Shape, type TensorOptions } from './tensor.js';

@@ -35,6 +35,7 @@
 import { gemm_kernel_4x8 } from './gemm';
 import { bias_add_f32 } from './elementwise';
 import { ldf, stf, ldi, sti } from '../mem';
+import { madd } from '../simd';
 import { max2x2Store } from './pool';
 
 /** Output rows per block of the implicit GEMM (multiple of 4). */
@@ -160,13 +161,13 @@ function directFwdRows(x: usize, g: Geom, wp: usize, n: i32, oh0: i32, oh1: i32,
             const b0 = v128.load(wq);
             const b1 = v128.load(wq, 16);
             let a = v128.load32_splat(xq);
-            c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+            c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
             a = v128.load32_splat(xq + step);
-            c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+            c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
             a = v128.load32_splat(xq + 2 * step);
-            c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+            c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
             a = v128.load32_splat(xq + 3 * step);
-            c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+            c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
             xq += 4; wq += 32;
           }
         }
@@ -274,13 +275,13 @@ export function conv2d_fwd_pool_f32(x: usize, w: usize, g_: usize, ws: usize, py
               const b0 = v128.load(wq);
               const b1 = v128.load(wq, 16);
               let a = v128.load32_splat(xq);
-              c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+              c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
               a = v128.load32_splat(xq + step);
-              c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+              c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
               a = v128.load32_splat(xq + down);
-              c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+              c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
               a = v128.load32_splat(xq + down + step);
-              c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+              c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
               xq += 4; wq += 32;
             }
           }
@@ -514,14 +515,14 @@ function dotRows(p: Plan, src: usize, wd: usize, n: i32, i0: i32, i1: i32, ws: u
           let wq = wd + (<usize>(c * K4 + a * KT) << 2);
           for (let q = 0; q < KT; q += 4) {
             const wv = v128.load(wq);
-            a0 = f32x4.add(a0, f32x4.mul(v128.load(xq), wv));
-            a1 = f32x4.add(a1, f32x4.mul(v128.load(xq + pix), wv));
-            a2 = f32x4.add(a2, f32x4.mul(v128.load(xq + 2 * pix), wv));
-            a3 = f32x4.add(a3, f32x4.mul(v128.load(xq + 3 * pix), wv));
-            a4 = f32x4.add(a4, f32x4.mul(v128.load(xq + 4 * pix), wv));
-            a5 = f32x4.add(a5, f32x4.mul(v128.load(xq + 5 * pix), wv));
-            a6 = f32x4.add(a6, f32x4.mul(v128.load(xq + 6 * pix), wv));
-            a7 = f32x4.add(a7, f32x4.mul(v128.load(xq + 7 * pix), wv));
+            a0 = madd(v128.load(xq), wv, a0);
+            a1 = madd(v128.load(xq + pix), wv, a1);
+            a2 = madd(v128.load(xq + 2 * pix), wv, a2);
+            a3 = madd(v128.load(xq + 3 * pix), wv, a3);
+            a4 = madd(v128.load(xq + 4 * pix), wv, a4);
+            a5 = madd(v128.load(xq + 5 * pix), wv, a5);
+            a6 = madd(v128.load(xq + 6 * pix), wv, a6);
+            a7 = madd(v128.load(xq + 7 * pix), wv, a7);
             xq += 16; wq += 16;
           }
         }
@@ -722,13 +723,13 @@ function bwdfDirect(x: usize, dy: usize, g: Geom, ws: usize, u0: i32, u1: i32, d
               const b0 = v128.load(dq);
               const b1 = v128.load(dq, 16);
               let a = v128.load32_splat(xq + f0);
-              c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+              c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
               a = v128.load32_splat(xq + f1);
-              c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+              c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
               a = v128.load32_splat(xq + f2);
-              c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+              c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
               a = v128.load32_splat(xq + f3);
-              c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+              c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
               xq += step; dq += dstride;
             }
           }
@@ -746,8 +747,8 @@ function bwdfDirect(x: usize, dy: usize, g: Geom, ws: usize, u0: i32, u1: i32, d
             let dq = dys + (<usize>(r * OW * OP + ob) << 2);
             for (let ow = 0; ow < OW; ow++) {
               const a = v128.load32_splat(xq);
-              c0 = f32x4.add(c0, f32x4.mul(a, v128.load(dq)));
-              c1 = f32x4.add(c1, f32x4.mul(a, v128.load(dq, 16)));
+              c0 = madd(a, v128.load(dq), c0);
+              c1 = madd(a, v128.load(dq, 16), c1);
               xq += step; dq += dstride;
             }
           }

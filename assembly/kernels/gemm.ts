@@ -17,6 +17,7 @@
 // loads and spill 4 accumulators (35 instead of 39 GFLOP/s); an unrolled loop with an exit in the
 // middle did not spill but was no faster.
 import { ldf, stf } from '../mem';
+import { madd } from '../simd';
 
 /** Micro-tile rows (A panel height) and columns (B panel width). */
 const MR = 4;
@@ -60,13 +61,13 @@ export function gemm_kernel_4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i3
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let v = v128.load32_splat(a);
-    c00 = f32x4.add(c00, f32x4.mul(v, b0)); c01 = f32x4.add(c01, f32x4.mul(v, b1));
+    c00 = madd(v, b0, c00); c01 = madd(v, b1, c01);
     v = v128.load32_splat(a + rs);
-    c10 = f32x4.add(c10, f32x4.mul(v, b0)); c11 = f32x4.add(c11, f32x4.mul(v, b1));
+    c10 = madd(v, b0, c10); c11 = madd(v, b1, c11);
     v = v128.load32_splat(a + rs2);
-    c20 = f32x4.add(c20, f32x4.mul(v, b0)); c21 = f32x4.add(c21, f32x4.mul(v, b1));
+    c20 = madd(v, b0, c20); c21 = madd(v, b1, c21);
     v = v128.load32_splat(a + rs3);
-    c30 = f32x4.add(c30, f32x4.mul(v, b0)); c31 = f32x4.add(c31, f32x4.mul(v, b1));
+    c30 = madd(v, b0, c30); c31 = madd(v, b1, c31);
     a += ks;
     pb += 32;
   } while (--k > 0);
