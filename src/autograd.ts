@@ -31,12 +31,17 @@ export function isGradEnabled(): boolean {
 
 /** What an op's forward and backward share: its inputs, attributes and what forward saved. */
 export class Ctx<A, S> {
-  /** Which inputs need a gradient: backward may skip the others (return null for them). */
+  /**
+   * Which inputs need a gradient: backward may skip the others (return null for them). All false
+   * while gradients are off (noGrad), so a forward saves nothing for a backward that cannot come
+   * (the fused convolution + pool, for one, then neither computes nor stores the pool's winners).
+   */
   readonly needsInputGrad: readonly boolean[];
   /** Set by forward: whatever backward needs (tensors, scratch buffers, numbers). */
   saved!: S;
   constructor(readonly inputs: readonly Tensor[], readonly attrs: A) {
-    this.needsInputGrad = inputs.map((t) => t.requiresGrad);
+    const on = isGradEnabled();
+    this.needsInputGrad = inputs.map((t) => on && t.requiresGrad);
   }
 }
 
@@ -67,7 +72,7 @@ export function defineOp<A, S = undefined>(def: OpDef<A, S>): (inputs: readonly 
     }
     def.check?.(inputs, attrs);
     const ctx = new Ctx<A, S>(inputs, attrs);
-    const record = isGradEnabled() && ctx.needsInputGrad.some(Boolean);
+    const record = ctx.needsInputGrad.some(Boolean);
     const out = noGrad(() => def.forward(ctx));
     if (record) {
       out.requiresGrad = true;

@@ -72,4 +72,21 @@ test('a deep chain does not overflow the stack', () => {
   close((x.grad as Tensor).data, [1]);
 });
 
+test('needsInputGrad: which inputs want a gradient while recording, none inside noGrad (forward saves nothing then)', () => {
+  let seen: readonly boolean[] = [];
+  const probe = defineOp<undefined>({
+    name: 'probe',
+    forward(ctx) { seen = ctx.needsInputGrad; return tensor([...ctx.inputs[0].data], [...ctx.inputs[0].shape]); },
+    backward(_ctx, dy) { return [dy, null]; },
+  });
+  const a = tensor([1, 2], [2], { requiresGrad: true }), b = tensor([3, 4], [2]);
+  const y = probe([a, b], undefined);
+  assert.equal(seen, [true, false]);
+  assert.ok(y.requiresGrad && y.node !== null, 'recorded');
+  const z = noGrad(() => probe([a, b], undefined));
+  assert.equal(seen, [false, false]);
+  assert.ok(!z.requiresGrad && !z.node, 'not recorded inside noGrad');
+  for (const t of [a, b, y, z]) t.dispose();
+});
+
 test.run();

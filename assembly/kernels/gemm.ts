@@ -9,9 +9,10 @@
 // edges; partial tiles of C go through a 4 × 8 scratch tile.
 //
 // Measured on the 2-core Sapphire Rapids build machine (48 KiB L1d, 2 MiB L2 per core, ~3.5 GHz),
-// Node 20 / V8 11.3: the micro-kernel peaks at ~38.5-39 GFLOP/s, about 93% of what 3 FP ports
-// allow without FMA (8 mul + 8 add per k step: 12 flops/cycle); gemm reaches ~38.5 at 256³ and
-// ~37 at 1024³. KC 128/192/256, MC 16…256, NC 256…1024, the other loop order (B panel in L1, A
+// Node 20 / V8 11.3: in the SIMD128 build the micro-kernel peaks at ~38.5-39 GFLOP/s, about 93% of
+// what 3 FP ports allow without FMA (8 mul + 8 add per k step: 12 flops/cycle); gemm reaches ~38.5
+// at 256³ and ~37 at 1024³. In the relaxed-SIMD build (8 fused multiply-adds per k step, see
+// ../simd.ts) the micro-kernel runs at ~52 GFLOP/s and gemm at ~49 at 256³, ~45 at 1024³. KC 128/192/256, MC 16…256, NC 256…1024, the other loop order (B panel in L1, A
 // streaming), inlining the micro-kernel and loading the C tile first all measured within noise of
 // each other; KC 384/512 was slower. Unrolling the micro-kernel's k loop by 2 made V8 hoist all 12
 // loads and spill 4 accumulators (35 instead of 39 GFLOP/s); an unrolled loop with an exit in the

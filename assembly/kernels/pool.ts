@@ -23,6 +23,14 @@ import { reluV } from './activation';
  * window no gradient. Stores lanes 0 … min(lanes, 4) − 1 (the channels that exist).
  */
 @inline export function max2x2Store(v00: v128, v01: v128, v10: v128, v11: v128, p00: i32, c: i32, rowC: i32, y: usize, a: usize, lanes: i32, relu: i32): void {
+  if (a == 0 && lanes >= 4) {
+    // Inference: the same rule and the same max, without the winners' indices.
+    let top = v128.bitselect(v01, v00, v128.or(f32x4.gt(v01, v00), f32x4.ne(v01, v01)));
+    top = v128.bitselect(v10, top, v128.or(f32x4.gt(v10, top), f32x4.ne(v10, v10)));
+    top = v128.bitselect(v11, top, v128.or(f32x4.gt(v11, top), f32x4.ne(v11, v11)));
+    v128.store(y, relu ? reluV(top) : top);
+    return;
+  }
   const lane = i32x4(0, 1, 2, 3);
   let best = v00;
   let m = v128.or(f32x4.gt(v01, best), f32x4.ne(v01, v01));

@@ -94,6 +94,9 @@ test('conv2dMaxPool: a NaN in the input wins its windows as in maxPool2d (direct
         assert.ok(got.y.some((v) => (v & 0x7f800000) === 0x7f800000 && (v & 0x7fffff) !== 0), `${algorithm}: some pooled value is NaN`);
         assert.equal(got.y, want.y, `${algorithm}${relu ? ' relu' : ''}: values`);
         assert.equal(got.dw, want.dw, `${algorithm}${relu ? ' relu' : ''}: dw`);
+        // Without gradients (the kernels' value-only pool): the same NaN wins.
+        const inf = tidy(() => bits(conv2dMaxPool(tensor(x0, xs), tensor(w0, ws), tensor(b0, [ws[3]]), { padding: 'same', relu }).data));
+        assert.equal(inf, want.y, `${algorithm}${relu ? ' relu' : ''}: values without gradients`);
       }
     });
   }
