@@ -8,6 +8,7 @@ import { Tensor, sameShape } from './tensor.js';
 import { fmtShape, rangeError } from './errors.js';
 import { keep, tidy, type Storage } from './memory.js';
 import { kernels } from './wasm.js';
+import { STREAM_MIN_PART, runRange } from './threads.js';
 
 interface GradKernels {
   axpy_f32(x: number, n: number, a: number, y: number): void;
@@ -140,12 +141,14 @@ export function backward(root: Tensor, grad?: Tensor): void {
       if (g === undefined) continue;
       if (t.node === null) {
         // A leaf: add the gradient into .grad (its own block, outside every scope).
+        // Element-wise, so a large one (a dense layer's weights) is split over the engine's threads.
         if (t.grad === null) {
           const own = keep(new Tensor(t.shape));
-          k.copy_f32(g.ptr, g.size, own.ptr);
+          runRange('copy_f32', g.size, 1, STREAM_MIN_PART, 16, (i, n) => [g.ptr + 4 * i, n, own.ptr + 4 * i]);
           t.grad = own;
         } else {
-          k.axpy_f32(g.ptr, g.size, 1, t.grad.ptr);
+          const acc = t.grad;
+          runRange('axpy_f32', g.size, 1, STREAM_MIN_PART, 16, (i, n) => [g.ptr + 4 * i, n, 1, acc.ptr + 4 * i]);
         }
         grads.delete(t);
         drop(g);

@@ -5,6 +5,7 @@ import { Storage, keep } from './memory.js';
 import { describe, fmtShape, rangeError, typeError } from './errors.js';
 import { backward as runBackward, type GraphNode } from './autograd.js';
 import { kernels } from './wasm.js';
+import { STREAM_MIN_PART, runRange } from './threads.js';
 import type { Rng } from './random.js';
 
 export type Shape = readonly number[];
@@ -104,9 +105,10 @@ export class Tensor {
     return new Tensor(this.shape, this.storage);
   }
 
-  /** Sets the gradient back to zeros (keeps its memory). */
+  /** Sets the gradient back to zeros (keeps its memory; a large one on the engine's threads). */
   zeroGrad(): void {
-    if (this.grad) kernels<ElementwiseKernels>().fill_f32(this.grad.size, 0, this.grad.ptr);
+    const g = this.grad;
+    if (g) runRange('fill_f32', g.size, 1, STREAM_MIN_PART, 16, (i, n) => [n, 0, g.ptr + 4 * i]);
   }
 
   toString(): string {

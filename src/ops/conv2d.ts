@@ -411,7 +411,7 @@ function winoBwdFilter(g: Conv2dGeometry, m: number, x: number, dy: number, dw: 
     }
   }
   runParts('wino_bwd_filter_f32', jobs);
-  if (halves === 2) k().axpy_f32(dU + 4 * du, du, 1, dU);
+  if (halves === 2) runRange('axpy_f32', du, 1, STREAM_MIN_PART, 16, (i, n) => [dU + 4 * (du + i), n, 1, dU + 4 * i]);
   filterTransform('wino_filter_grad_f32', g.C, g.O, m, dU + 4 * halves * du, (c0, c1, ws) => [dU, g.C, g.O, m, c0, c1, ws, dw]);
 }
 
