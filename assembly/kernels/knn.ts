@@ -20,6 +20,7 @@
 // 37.5 ms with k = 10 (13.7 GB/s of gallery streamed as eight streams, 1.13× hnswlib's brute force,
 // 7× a plain-JS loop); 1,000 queries in a batch 11.9 s (32 GFLOP/s counting 3 flops per element).
 import { ldf, stf, ldi, sti, ldv, hsum } from '../mem';
+import { gemm_kernel_4x8 } from './gemm';
 
 /**
  * l2sq_f32(a, b, d): returns Σ_k (a[k] − b[k])² over d floats (a, b: [d], contiguous). Lanes run
@@ -262,7 +263,11 @@ export function knn_f32(q: usize, nq: i32, g: usize, g0: i32, g1: i32, d: i32, k
       }
     }
   }
-  // Heap-sort each query's heap in place: ascending (distance, index).
+  sortHeaps(nq, k, outD, outI);
+}
+
+/** Heap-sorts each of the nq full max-heaps of k entries (rows of outD, outI) in place: ascending (key, index). */
+function sortHeaps(nq: i32, k: i32, outD: usize, outI: usize): void {
   for (let i = 0; i < nq; i++) {
     const hd = outD + (<usize>(i * k) << 2), hi = outI + (<usize>(i * k) << 2);
     for (let end = k - 1; end > 0; end--) {
@@ -273,4 +278,132 @@ export function knn_f32(q: usize, nq: i32, g: usize, g0: i32, g1: i32, d: i32, k
       siftDown(hd, hi, end, lv, lj, 0);
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Candidates for a batch through the gemm (the expansion), re-ranked exactly by the caller.
+//
+// A batch's distances by differences cost 3 flops per element; the expansion
+// ‖q‖² + ‖g‖² − 2 q·g costs one fused multiply-add per element through the packed gemm, but its
+// rounding is not the differences' (see the top of this file). knn_gemm_f32 therefore only
+// chooses candidates: the c smallest expansion keys of each query. The caller re-ranks them with
+// the exact distances (rerank_f32, the same sums as knn_f32) and certifies the list: the key of
+// a row differs from its true squared distance by at most (2d + 8)·2⁻²⁴·(‖q‖² + ‖g‖²) (the dot
+// product's and the norms' sums of d terms, then an add and a subtract), so when even the c-th
+// key, lowered by that bound, is farther than the k-th exact distance, no row left out can be
+// among the k nearest, and the list is knn_f32's bit for bit; a query that cannot be certified is
+// scanned by knn_f32.
+
+/** Queries per block: their copy (GQ × d floats, 128 KiB at d = 128) stays in L2 while the gallery streams past. */
+const GQ: i32 = 256;
+
+/** knn_gemm_workspace_f32(d): f32 elements of workspace knn_gemm_f32 needs (the query block, a packed panel of rows, norms, roots, a tile). */
+export function knn_gemm_workspace_f32(d: i32): i32 {
+  return GQ * d + 8 * d + 2 * GQ + 32;
+}
+
+/**
+ * row_norms2_f32(x, d, r0, r1, out): out[r − r0] = Σ_k x[r, k]² (f32, four lanes along k summed
+ * ((l0 + l1) + l2) + l3, then the scalar tail) for rows r0..r1−1 of x [· × d]. The norms
+ * knn_gemm_f32 takes; the caller's bound covers their rounding.
+ */
+export function row_norms2_f32(x: usize, d: i32, r0: i32, r1: i32, out: usize): void {
+  const row = <usize>d << 2;
+  for (let r = r0; r < r1; r++) {
+    const p = x + <usize>r * row;
+    let acc = f32x4.splat(0);
+    let k = 0;
+    for (; k + 4 <= d; k += 4) { const v = ldv(p, k); acc = f32x4.add(acc, f32x4.mul(v, v)); }
+    let s = hsum(acc);
+    for (; k < d; k++) { const v = ldf(p, k); s += v * v; }
+    stf(out, r - r0, s);
+  }
+}
+
+/** Offers row j's key v to query t's heap (of capacity c, offered `seen` keys before) when it can enter, and refreshes the query's root. */
+@inline function offerRoot(hd: usize, hi: usize, roots: usize, t: i32, seen: i32, c: i32, v: f32, j: i32): void {
+  if (seen >= c && !(v <= ldf(roots, t))) return;
+  offer(hd, hi, seen, c, v, j);
+  if (seen + 1 >= c) stf(roots, t, ldf(hd, 0));
+}
+
+/**
+ * knn_gemm_f32(q, nq, qn2, g, gn2, g0, g1, d, c, ws, outD, outI): candidates of each query among
+ * gallery rows g0..g1−1 (see above). q: [nq × d] queries, qn2: [nq] their row_norms2_f32; g: the
+ * gallery [· × d], gn2: its row norms (gn2[j] for row j, absolute). Requires 1 ≤ c ≤ g1 − g0.
+ * ws: knn_gemm_workspace_f32(d) floats. outD, outI: [nq × c] (outputs): each query's c smallest
+ * keys (qn2[i] + gn2[j]) − 2·(q_i · g_j) with their rows, sorted by (key, row) ascending.
+ * Loops: blocks of GQ queries, packed as gemm's A panels (4 queries, k-major; zeros past nq);
+ * the rows in panels of 8, packed k-major as gemm's B panel (4 KiB at d = 128, in L1 while every
+ * panel of queries of the block passes: gemm_kernel_4x8, 4 queries × 8 rows of dot products per
+ * call); each query's 8 keys are compared with its
+ * heap's root at once (most are not below it in a long scan). Rows past the last panel of 8 take
+ * scalar dot products. Work splits over threads by query ranges. Outputs must not overlap the
+ * inputs or ws.
+ */
+export function knn_gemm_f32(q: usize, nq: i32, qn2: usize, g: usize, gn2: usize, g0: i32, g1: i32, d: i32, c: i32, ws: usize,
+  outD: usize, outI: usize): void {
+  const row = <usize>d << 2;
+  const qb = ws, pg = qb + (<usize>(GQ * d) << 2), qn = pg + (<usize>(8 * d) << 2), roots = qn + (<usize>GQ << 2), tile = roots + (<usize>GQ << 2);
+  const two = f32x4.splat(2);
+  for (let qb0 = 0; qb0 < nq; qb0 += GQ) {
+    const mq = min(GQ, nq - qb0), m4 = (mq + 3) & ~3;
+    // Pack the block as gemm's A panels: 4 queries × d, k-major (qb[(t0·d + 4k + i] = q[qb0 + t0 + i, k]), zeros past nq.
+    for (let t0 = 0; t0 < m4; t0 += 4) {
+      const panel = qb + (<usize>(t0 * d) << 2);
+      for (let i = 0; i < 4; i++) {
+        const t = t0 + i, dst = panel + (<usize>i << 2);
+        if (t < mq) {
+          const src = q + <usize>(qb0 + t) * row;
+          for (let k = 0; k < d; k++) store<f32>(dst + (<usize>k << 4), load<f32>(src + (<usize>k << 2)));
+        } else {
+          for (let k = 0; k < d; k++) store<f32>(dst + (<usize>k << 4), 0);
+        }
+      }
+    }
+    for (let t = 0; t < m4; t++) {
+      stf(qn, t, t < mq ? ldf(qn2, qb0 + t) : 0);
+      stf(roots, t, Infinity); // until a heap is full every key is offered
+    }
+    let r = g0;
+    for (; r + 8 <= g1; r += 8) {
+      // Pack rows r … r + 7 k-major: pg[k·8 + j] = g[r + j, k].
+      for (let j = 0; j < 8; j++) {
+        const src = g + <usize>(r + j) * row, dst = pg + (<usize>j << 2);
+        for (let k = 0; k < d; k++) store<f32>(dst + (<usize>k << 5), load<f32>(src + (<usize>k << 2)));
+      }
+      const na = ldv(gn2, r), nb = ldv(gn2, r + 4), seen = r - g0;
+      for (let t0 = 0; t0 < mq; t0 += 4) {
+        gemm_kernel_4x8(d, qb + (<usize>(t0 * d) << 2), pg, tile, 8, 0);
+        const tend = min(4, mq - t0);
+        for (let i = 0; i < tend; i++) {
+          const t = t0 + i, qv = f32x4.splat(ldf(qn, t)), root = f32x4.splat(ldf(roots, t));
+          const ka = f32x4.sub(f32x4.add(qv, na), f32x4.mul(two, ldv(tile, 8 * i)));
+          const kb = f32x4.sub(f32x4.add(qv, nb), f32x4.mul(two, ldv(tile, 8 * i + 4)));
+          if (seen >= c && !v128.any_true(v128.or(f32x4.lt(ka, root), f32x4.lt(kb, root)))) continue;
+          const o = <usize>((qb0 + t) * c) << 2, hd = outD + o, hi = outI + o;
+          offerRoot(hd, hi, roots, t, seen, c, f32x4.extract_lane(ka, 0), r);
+          offerRoot(hd, hi, roots, t, seen + 1, c, f32x4.extract_lane(ka, 1), r + 1);
+          offerRoot(hd, hi, roots, t, seen + 2, c, f32x4.extract_lane(ka, 2), r + 2);
+          offerRoot(hd, hi, roots, t, seen + 3, c, f32x4.extract_lane(ka, 3), r + 3);
+          offerRoot(hd, hi, roots, t, seen + 4, c, f32x4.extract_lane(kb, 0), r + 4);
+          offerRoot(hd, hi, roots, t, seen + 5, c, f32x4.extract_lane(kb, 1), r + 5);
+          offerRoot(hd, hi, roots, t, seen + 6, c, f32x4.extract_lane(kb, 2), r + 6);
+          offerRoot(hd, hi, roots, t, seen + 7, c, f32x4.extract_lane(kb, 3), r + 7);
+        }
+      }
+    }
+    // The last rows (fewer than 8): scalar dot products, in order along k.
+    for (; r < g1; r++) {
+      const a = g + <usize>r * row, gr = ldf(gn2, r), seen = r - g0;
+      for (let t = 0; t < mq; t++) {
+        const qt = q + <usize>(qb0 + t) * row;
+        let dot: f32 = 0;
+        for (let k = 0; k < d; k++) dot += ldf(qt, k) * ldf(a, k);
+        const o = <usize>((qb0 + t) * c) << 2;
+        offerRoot(outD + o, outI + o, roots, t, seen, c, (ldf(qn, t) + gr) - 2 * dot, r);
+      }
+    }
+  }
+  sortHeaps(nq, c, outD, outI);
 }

@@ -136,6 +136,7 @@ async function atSize(N: number, quick: boolean, rows: BenchRow[]): Promise<void
       single: (qq, i) => gallery.search(qq.subarray(i * D, (i + 1) * D), K)[0].indices,
       batch: (qq, a, b) => { gallery.search(qq.subarray(a * D, b * D), K); },
       batchQueries: Q, singleQueries: singles,
+      batchNote: 'the float32 lists: candidates from the gemm (‖q‖² + ‖g‖² − 2q·g), float32 re-rank, certified by its rounding bound',
     });
   }
   const compact = new CompactGallery({ dim: D, people: Array.from({ length: 10_000 }, (_, i) => `p${i}`), labels: Uint32Array.from({ length: N }, (_, i) => i % 10_000) });

@@ -18,6 +18,9 @@ export type { Embeddings } from './rows.js';
 
 interface K {
   knn_f32(q: number, nq: number, g: number, g0: number, g1: number, d: number, k: number, outD: number, outI: number): void;
+  knn_gemm_workspace_f32(d: number): number;
+  row_norms2_f32(x: number, d: number, r0: number, r1: number, out: number): void;
+  rerank_f32(q: number, nq: number, g: number, d: number, cand: number, c: number, k: number, outD: number, outI: number): void;
   diameter_f32(g: number, d: number, idx: number, b0: number, b1: number, out: number): void;
   diameters_f32(g: number, d: number, idx: number, segs: number, s0: number, s1: number, out: number): void;
 }
@@ -130,6 +133,10 @@ export class Gallery {
   private names: string[] = [];
   private persons = new Map<string, Person>();
   private disposed = false;
+  /** Squared norms of rows 0 … normRows − 1 (knnGemm's), extended when rows are added, reset when removed. */
+  private norms: Storage | null = null;
+  private normRows = 0;
+  private normMax = 0;
 
   constructor(opts: { dim: number }) {
     if (opts === null || typeof opts !== 'object') throw typeError(G, 'options { dim }', describe(opts));
@@ -242,6 +249,8 @@ export class Gallery {
   dispose(): void {
     this.store?.dispose();
     this.store = null;
+    this.norms?.dispose();
+    this.norms = null;
     this.disposed = true;
   }
 
@@ -301,6 +310,100 @@ export class Gallery {
    * by (distance, index) as the kernel orders them. Either way the bits of one call.
    */
   private knn(q: number, nq: number, kk: number, outD: number, outI: number): void {
+    if (nq >= Gallery.gemmMinQueries && this.knnGemm(q, nq, kk, outD, outI)) return;
+    this.knnScan(q, nq, kk, outD, outI);
+  }
+
+  /** @internal Queries from which a batch takes its candidates from the gemm (knnGemm); tests change it. */
+  static gemmMinQueries = 32;
+  /** @internal Rows from which a gallery is big enough for knnGemm. */
+  static gemmMinRows = 1024;
+
+  /**
+   * A batch through the gemm (assembly/kernels/knn.ts, knn_gemm_f32): each query's c candidates by
+   * the expansion ‖q‖² + ‖g‖² − 2 q·g (one fused multiply-add per element in the packed gemm instead
+   * of 3 flops by differences), re-ranked by the exact distances (rerank_f32) and certified: a row
+   * left out has a key ≥ the c-th κ and so a true squared distance ≥ κ − B, with B = (2d + 8)·2⁻²⁴·
+   * (‖q‖² + max ‖g‖²) the expansion's rounding bound; when √(κ − B) is past the k-th exact distance
+   * (with margins for the exact distances' own rounding), no row left out can be among the k
+   * nearest. Queries not certified are scanned by knnScan, so the lists are knn_f32's bit for bit.
+   * Split over threads by queries. False (nothing done) for a gallery too small for it to pay, or
+   * with norms too large for the expansion.
+   */
+  private knnGemm(q: number, nq: number, kk: number, outD: number, outI: number): boolean {
+    const d = this.dim, n = this.n;
+    const c = Math.min(n, Math.max(2 * kk, kk + 32));
+    if (n < Gallery.gemmMinRows || c >= n) return false;
+    const { ptr: gn, max } = this.rowNorms();
+    if (!(max < 1e30)) return false;
+    const qn = new Storage(nq), cD = new Storage(nq * c), cI = new Storage(nq * c);
+    try {
+      k().row_norms2_f32(q, d, 0, nq, qn.ptr);
+      const g = this.rowsPtr(), ws = k().knn_gemm_workspace_f32(d);
+      const b = splitRange(nq, Math.min(partsFor(nq * n * d, KNN_MIN_PART, 1), Math.ceil(nq / 4)), 4);
+      const jobs: number[][] = [], rerank: number[][] = [];
+      for (let i = 0; i + 1 < b.length; i++) {
+        const q0 = b[i], m = b[i + 1] - q0;
+        jobs.push([q + 4 * q0 * d, m, qn.ptr + 4 * q0, g, gn, 0, n, d, c, partScratch('knn-gemm', i, ws), cD.ptr + 4 * q0 * c, cI.ptr + 4 * q0 * c]);
+        rerank.push([q + 4 * q0 * d, m, g, d, cI.ptr + 4 * q0 * c, c, kk, outD + 4 * q0 * kk, outI + 4 * q0 * kk]);
+      }
+      runParts('knn_gemm_f32', jobs);
+      runParts('rerank_f32', rerank);
+      const buf = wasmMemory().buffer;
+      const qv = new Float32Array(buf, qn.ptr, nq), keys = new Float32Array(buf, cD.ptr, nq * c), od = new Float32Array(buf, outD, nq * kk);
+      const fail: number[] = [];
+      for (let i = 0; i < nq; i++) {
+        const bound = (2 * d + 8) * 2 ** -24 * (qv[i] + max) * 1.01 + 1e-30;
+        const lower = Math.sqrt(Math.max(0, keys[i * c + c - 1] - bound));
+        if (!(lower * (1 - 1e-5) - 1e-6 > od[i * kk + kk - 1] * (1 + 1e-5))) fail.push(i);
+      }
+      this.gemmFallbacks += fail.length;
+      if (fail.length > 0) this.rescan(q, fail, kk, outD, outI);
+    } finally {
+      qn.dispose(); cD.dispose(); cI.dispose();
+    }
+    return true;
+  }
+
+  /** @internal Queries knnGemm could not certify and scanned instead, since the gallery was made (tests read it). */
+  gemmFallbacks = 0;
+
+  /** Scans the queries `which` of the batch at q by knnScan and writes their lists in place. */
+  private rescan(q: number, which: number[], kk: number, outD: number, outI: number): void {
+    const d = this.dim, m = which.length;
+    const fq = new Storage(m * d), fD = new Storage(m * kk), fI = new Storage(m * kk);
+    try {
+      const fv = fq.f32view();
+      which.forEach((i, j) => fv.set(new Float32Array(wasmMemory().buffer, q + 4 * i * d, d), j * d));
+      this.knnScan(fq.ptr, m, kk, fD.ptr, fI.ptr);
+      const buf = wasmMemory().buffer, od = new Float32Array(buf, outD), oi = new Int32Array(buf, outI);
+      const fd = fD.f32view(), fi = fI.i32view();
+      which.forEach((i, j) => { od.set(fd.subarray(j * kk, (j + 1) * kk), i * kk); oi.set(fi.subarray(j * kk, (j + 1) * kk), i * kk); });
+    } finally {
+      fq.dispose(); fD.dispose(); fI.dispose();
+    }
+  }
+
+  /** Squared norms of every row (row_norms2_f32), computing only the rows added since last time, and their largest. */
+  private rowNorms(): { ptr: number; max: number } {
+    const n = this.n;
+    if (this.norms === null || this.norms.length < n) {
+      const grown = keep(new Storage(Math.max(n, 2 * (this.norms?.length ?? 0))));
+      if (this.norms !== null && this.normRows > 0) grown.f32view().set(this.norms.f32view().subarray(0, this.normRows));
+      this.norms?.dispose();
+      this.norms = grown;
+    }
+    if (this.normRows < n) {
+      k().row_norms2_f32(this.rowsPtr(), this.dim, this.normRows, n, this.norms.ptr + 4 * this.normRows);
+      const v = this.norms.f32view();
+      for (let r = this.normRows; r < n; r++) if (!(v[r] <= this.normMax)) this.normMax = v[r];
+      this.normRows = n;
+    }
+    return { ptr: this.norms.ptr, max: this.normMax };
+  }
+
+  /** knn_f32 over the whole gallery (see knn). */
+  private knnScan(q: number, nq: number, kk: number, outD: number, outI: number): void {
     const d = this.dim, n = this.n, g = this.rowsPtr();
     const parts = partsFor(nq * n * d, KNN_MIN_PART, 4);
     if (parts > 1 && nq >= 4 * parts) {
@@ -573,6 +676,8 @@ export class Gallery {
       else if (p.a >= 0) { p.a = map[p.a]; p.b = map[p.b]; }
     }
     this.n = w;
+    this.normRows = 0;
+    this.normMax = 0;
     // People stay ordered by their first photo's row (what a toData/fromData round trip gives).
     this.persons = new Map([...this.persons].sort((x, y) => x[1].rows[0] - y[1].rows[0]));
     this.updateDiameters(affected.map((p) => [p, 0]));

@@ -423,4 +423,116 @@ test('error contracts: dimension, counts, k, empty gallery, NaN rows, unknown pe
   assert.throws(() => gal.search(new Float32Array(3), 1), /Gallery.search: this gallery was disposed/);
 });
 
+// ---------------------------------------------------------------------------------------------
+// Batches through the gemm's candidates (Gallery.knnGemm: the expansion picks c candidates, the
+// exact distances re-rank them, a bound certifies the list or the query is scanned): the lists
+// must be knn_f32's, bit for bit, whatever the data does to the expansion's rounding.
+
+/** Runs fn with the gemm path taken from `rows` rows and `queries` queries (the defaults keep it for big batches). */
+function withGemm<T>(rows: number, queries: number, fn: () => T): T {
+  const r = Gallery.gemmMinRows, q = Gallery.gemmMinQueries;
+  Gallery.gemmMinRows = rows; Gallery.gemmMinQueries = queries;
+  try { return fn(); } finally { Gallery.gemmMinRows = r; Gallery.gemmMinQueries = q; }
+}
+
+/** Rows of varied norms (0.1 to 10): the expansion's rounding bound differs from row to row. */
+function variedRows(rng: Rng, n: number, d: number): Float32Array {
+  const x = randomRows(rng, n, d);
+  for (let r = 0; r < n; r++) { const s = 0.1 * 100 ** rng.uniform(0, 1); for (let c = 0; c < d; c++) x[r * d + c] *= s; }
+  return x;
+}
+
+for (const [d, n, Q, ks] of [[1, 60, 9, [1, 5]], [3, 301, 37, [1, 7, 30]], [17, 203, 263, [4, 9]], [128, 517, 70, [1, 10, 64]]] as Array<[number, number, number, number[]]>) {
+  test(`gemm candidates: knn_f32's lists bit for bit (float32 replay) d=${d} n=${n} (rows past the last 8) Q=${Q} k=${ks.join(',')}`, () => {
+    const rng = new Rng(31 * d + n);
+    const g = variedRows(rng, n, d), q = randomRows(rng, Q, d);
+    for (let i = 0; i < Q; i += 3) q.set(g.subarray(((7 * i) % n) * d, ((7 * i) % n) * d + d), i * d); // some queries are gallery rows
+    const labels = Array.from({ length: n }, (_, i) => `p${i % 11}`);
+    const gal = new Gallery({ dim: d });
+    gal.add(g, labels);
+    for (const k of ks) {
+      const scan = gal.search(q, k);
+      const viaGemm = withGemm(16, 1, () => gal.search(q, k));
+      assert.equal(viaGemm, scan, `k=${k}: the gemm path's lists equal the scan's`);
+      checkAgainstReferences(viaGemm, q, g, labels, n, d, k, `gemm k=${k}`);
+    }
+    gal.dispose();
+  });
+}
+
+test('gemm candidates on 1, 2 and 3 threads: the same lists (query blocks of 256 split by queries)', async () => {
+  const { setThreads, getThreads } = await import('../../src/threads.js');
+  const rng = new Rng(5);
+  const d = 24, n = 1500, Q = 300;
+  const g = variedRows(rng, n, d), q = randomRows(rng, Q, d);
+  const gal = new Gallery({ dim: d });
+  gal.add(g, Array.from({ length: n }, (_, i) => `p${i % 40}`));
+  const before = getThreads();
+  try {
+    setThreads(1);
+    const scan = gal.search(q, 8);
+    const runs = [1, 2, 3].map((t) => { setThreads(t); return withGemm(16, 1, () => gal.search(q, 8)); });
+    for (const r of runs) assert.equal(r, scan);
+  } finally {
+    setThreads(before);
+    gal.dispose();
+  }
+});
+
+test('gemm candidates the bound cannot certify are scanned: exact ties (60 copies of a row) and rows of norm 1000 a hundredth apart', () => {
+  const rng = new Rng(8);
+  const d = 16, n = 400, Q = 12;
+  // Ties: the query is a row enrolled 60 times; its c = 42 candidates all tie at 0, the k-th exact distance too.
+  const g = randomRows(rng, n, d);
+  for (let r = 100; r < 160; r++) g.set(g.subarray(0, d), r * d);
+  const q = randomRows(rng, Q, d);
+  q.set(g.subarray(0, d), 0);
+  const labels = Array.from({ length: n }, (_, i) => `p${i % 9}`);
+  const gal = new Gallery({ dim: d });
+  gal.add(g, labels);
+  const before = gal.gemmFallbacks;
+  const ties = withGemm(16, 1, () => gal.search(q, 10));
+  assert.ok(gal.gemmFallbacks > before, 'the tied query fell back to the scan');
+  checkAgainstReferences(ties, q, g, labels, n, d, 10, 'ties');
+  assert.equal(ties[0].indices, [0, ...Array.from({ length: 9 }, (_, i) => 100 + i)], 'ties by lower index');
+  gal.dispose();
+  // Norm 1000, spread 0.01: the expansion's rounding (~(2d + 8)·2⁻²⁴·2·10⁶ ≈ 4.8 in squared distance) drowns the distances (~1e-3).
+  const far = new Float32Array(n * d), fq = new Float32Array(Q * d);
+  for (let c = 0; c < d; c++) { const v = 1000 / Math.sqrt(d) * (c % 2 ? 1 : -1); for (let r = 0; r < n; r++) far[r * d + c] = v + 0.01 * rng.normal(); for (let i = 0; i < Q; i++) fq[i * d + c] = v + 0.01 * rng.normal(); }
+  const gf = new Gallery({ dim: d });
+  gf.add(far, labels);
+  const r = withGemm(16, 1, () => gf.search(fq, 5));
+  assert.is(gf.gemmFallbacks, Q, 'no list could be certified');
+  checkAgainstReferences(r, fq, far, labels, n, d, 5, 'norm 1000');
+  gf.dispose();
+});
+
+test('gemm candidates keep the row norms in step with the gallery: adds after a search, removeAt, removePerson; huge norms take the scan', () => {
+  const rng = new Rng(12);
+  const d = 8, Q = 20;
+  let g = variedRows(rng, 300, d);
+  const labels = Array.from({ length: 300 }, (_, i) => `p${i % 13}`);
+  const gal = new Gallery({ dim: d });
+  gal.add(g, labels);
+  const q = randomRows(rng, Q, d);
+  const check = (what: string) => {
+    const n = gal.size, data = gal.toData();
+    g = data.vectors;
+    checkAgainstReferences(withGemm(16, 1, () => gal.search(q, 6)), q, g, data.labels, n, d, 6, what);
+  };
+  check('first search');
+  const more = variedRows(rng, 77, d);
+  gal.add(more, Array.from({ length: 77 }, (_, i) => `p${i % 5}`));
+  check('after adding 77 rows');
+  gal.removeAt([0, 1, 2, 50, 299, 310]);
+  check('after removeAt');
+  gal.removePerson('p3');
+  check('after removePerson');
+  const before = gal.gemmFallbacks;
+  gal.add(new Float32Array(d).fill(1e16), ['huge']);
+  check('with a row of norm² 8e32 (the expansion would overflow: the scan answers)');
+  assert.is(gal.gemmFallbacks, before);
+  gal.dispose();
+});
+
 test.run();
