@@ -220,6 +220,11 @@ async function atSize(N: number, quick: boolean, rows: BenchRow[]): Promise<void
   // How many of the 1,000 queries the int8 bound could not certify (each scanned in float32 instead).
   const fallbacks = exact(q).fallbacks ?? 0;
   for (const r of rows) if (r.key?.includes('facemetric-i8exact') && r.key.endsWith('.batch')) r.note += `; ${fallbacks} of ${Q} queries fell back to a float32 scan`;
+  // The same for the float32 gallery's gemm candidates (its bound on the expansion's rounding).
+  const before = gallery.gemmFallbacks;
+  gallery.search(q, K);
+  const gemmFallbacks = gallery.gemmFallbacks - before;
+  for (const r of rows) if (r.key?.includes('.facemetric.') && r.key.endsWith('.batch')) r.note += `; ${gemmFallbacks} of ${Q} queries fell back to a float32 scan`;
   gallery.dispose();
   compact.dispose();
 }

@@ -25,6 +25,7 @@ import { Storage, keep } from '../memory.js';
 import { kernels, wasmMemory } from '../wasm.js';
 import { checkInt, checkNumber, checkOption, describe, rangeError, typeError } from '../errors.js';
 import { checkFinite } from './rows.js';
+import { gemmSearch, rescanQueries, rowNorms2, useGemm } from './gemm-knn.js';
 import { UNKNOWN, type DOptions, type DResult, type Diameter } from './gallery.js';
 import { partScratch, partsFor, runParts, splitRange, type JobExport } from '../threads.js';
 
@@ -461,8 +462,29 @@ export class CompactGallery {
   private scanF32(qp: number, m: number, kk: number, start: number, end: number, outD: number, outI: number): void {
     if (this.reader) { this.scanF32Read(qp, m, kk, start, end, outD, outI); return; }
     const d = this.dim, g = this.vec.ptr;
-    this.scanSplit('knn_f32', m, start, end, kk, outD, outI, (i0, n, g0, g1, oD, oI) => [qp + 4 * i0 * d, n, g, g0, g1, d, kk, oD, oI]);
+    const scan = (q: number, nq: number, oD: number, oI: number) =>
+      this.scanSplit('knn_f32', nq, start, end, kk, oD, oI, (i0, n, g0, g1, a, b) => [q + 4 * i0 * d, n, g, g0, g1, d, kk, a, b]);
+    // A batch through the gemm's candidates (gemm-knn.ts), with the rows' norms taken afresh each
+    // call (rows() hands out writable views, so a cached copy could go stale): knn_f32's lists.
+    if (useGemm(m, end - start, kk, 0)) {
+      const gn = new Storage(end - start);
+      try {
+        const max = rowNorms2(g, d, start, end, gn.ptr, SCAN_MIN_PART);
+        if (useGemm(m, end - start, kk, max)) {
+          const fail = gemmSearch(qp, m, g, gn.ptr - 4 * start, max, start, end, d, kk, outD, outI, SCAN_MIN_PART);
+          this.gemmFallbacks += fail.length;
+          if (fail.length > 0) rescanQueries(qp, d, fail, kk, outD, outI, scan);
+          return;
+        }
+      } finally {
+        gn.dispose();
+      }
+    }
+    scan(qp, m, outD, outI);
   }
+
+  /** @internal float32 batch queries the gemm's bound could not certify and scanned instead (tests and the bench read it). */
+  gemmFallbacks = 0;
 
   /**
    * knn_f32 over rows [start, end) read through the RowReader in blocks of 16,384 rows (8 MiB at

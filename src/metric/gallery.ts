@@ -13,14 +13,12 @@ import { kernels, wasmMemory } from '../wasm.js';
 import { partScratch, partsFor, runParts, splitRange } from '../threads.js';
 import { checkInt, checkNumber, describe, rangeError, typeError } from '../errors.js';
 import { toRows, checkFinite, f32At, type Embeddings } from './rows.js';
+import { gemmSearch, rescanQueries, rowNorms2, useGemm } from './gemm-knn.js';
 
 export type { Embeddings } from './rows.js';
 
 interface K {
   knn_f32(q: number, nq: number, g: number, g0: number, g1: number, d: number, k: number, outD: number, outI: number): void;
-  knn_gemm_workspace_f32(d: number): number;
-  row_norms2_f32(x: number, d: number, r0: number, r1: number, out: number): void;
-  rerank_f32(q: number, nq: number, g: number, d: number, cand: number, c: number, k: number, outD: number, outI: number): void;
   diameter_f32(g: number, d: number, idx: number, b0: number, b1: number, out: number): void;
   diameters_f32(g: number, d: number, idx: number, segs: number, s0: number, s1: number, out: number): void;
 }
@@ -310,81 +308,31 @@ export class Gallery {
    * by (distance, index) as the kernel orders them. Either way the bits of one call.
    */
   private knn(q: number, nq: number, kk: number, outD: number, outI: number): void {
-    if (nq >= Gallery.gemmMinQueries && this.knnGemm(q, nq, kk, outD, outI)) return;
+    if (this.knnGemm(q, nq, kk, outD, outI)) return;
     this.knnScan(q, nq, kk, outD, outI);
   }
 
-  /** @internal Queries from which a batch takes its candidates from the gemm (knnGemm); tests change it. */
-  static gemmMinQueries = 32;
-  /** @internal Rows from which a gallery is big enough for knnGemm. */
-  static gemmMinRows = 1024;
-
   /**
-   * A batch through the gemm (assembly/kernels/knn.ts, knn_gemm_f32): each query's c candidates by
-   * the expansion ‖q‖² + ‖g‖² − 2 q·g (one fused multiply-add per element in the packed gemm instead
-   * of 3 flops by differences), re-ranked by the exact distances (rerank_f32) and certified: a row
-   * left out has a key ≥ the c-th κ and so a true squared distance ≥ κ − B, with B = (2d + 8)·2⁻²⁴·
-   * (‖q‖² + max ‖g‖²) the expansion's rounding bound; when √(κ − B) is past the k-th exact distance
-   * (with margins for the exact distances' own rounding), no row left out can be among the k
-   * nearest. Queries not certified are scanned by knnScan, so the lists are knn_f32's bit for bit.
-   * Split over threads by queries. False (nothing done) for a gallery too small for it to pay, or
-   * with norms too large for the expansion.
+   * A batch through the gemm's candidates (gemm-knn.ts: the expansion picks them, the exact
+   * distances re-rank them, a bound on the expansion's rounding certifies each list), the
+   * queries it cannot certify scanned by knnScan: knn_f32's lists bit for bit. False (nothing done)
+   * for a batch or gallery too small for it to pay, or norms too large for the expansion.
    */
   private knnGemm(q: number, nq: number, kk: number, outD: number, outI: number): boolean {
     const d = this.dim, n = this.n;
-    const c = Math.min(n, Math.max(2 * kk, kk + 32));
-    if (n < Gallery.gemmMinRows || c >= n) return false;
+    if (!useGemm(nq, n, kk, 0)) return false;
     const { ptr: gn, max } = this.rowNorms();
-    if (!(max < 1e30)) return false;
-    const qn = new Storage(nq), cD = new Storage(nq * c), cI = new Storage(nq * c);
-    try {
-      k().row_norms2_f32(q, d, 0, nq, qn.ptr);
-      const g = this.rowsPtr(), ws = k().knn_gemm_workspace_f32(d);
-      const b = splitRange(nq, Math.min(partsFor(nq * n * d, KNN_MIN_PART, 1), Math.ceil(nq / 4)), 4);
-      const jobs: number[][] = [], rerank: number[][] = [];
-      for (let i = 0; i + 1 < b.length; i++) {
-        const q0 = b[i], m = b[i + 1] - q0;
-        jobs.push([q + 4 * q0 * d, m, qn.ptr + 4 * q0, g, gn, 0, n, d, c, partScratch('knn-gemm', i, ws), cD.ptr + 4 * q0 * c, cI.ptr + 4 * q0 * c]);
-        rerank.push([q + 4 * q0 * d, m, g, d, cI.ptr + 4 * q0 * c, c, kk, outD + 4 * q0 * kk, outI + 4 * q0 * kk]);
-      }
-      runParts('knn_gemm_f32', jobs);
-      runParts('rerank_f32', rerank);
-      const buf = wasmMemory().buffer;
-      const qv = new Float32Array(buf, qn.ptr, nq), keys = new Float32Array(buf, cD.ptr, nq * c), od = new Float32Array(buf, outD, nq * kk);
-      const fail: number[] = [];
-      for (let i = 0; i < nq; i++) {
-        const bound = (2 * d + 8) * 2 ** -24 * (qv[i] + max) * 1.01 + 1e-30;
-        const lower = Math.sqrt(Math.max(0, keys[i * c + c - 1] - bound));
-        if (!(lower * (1 - 1e-5) - 1e-6 > od[i * kk + kk - 1] * (1 + 1e-5))) fail.push(i);
-      }
-      this.gemmFallbacks += fail.length;
-      if (fail.length > 0) this.rescan(q, fail, kk, outD, outI);
-    } finally {
-      qn.dispose(); cD.dispose(); cI.dispose();
-    }
+    if (!useGemm(nq, n, kk, max)) return false;
+    const fail = gemmSearch(q, nq, this.rowsPtr(), gn, max, 0, n, d, kk, outD, outI, KNN_MIN_PART);
+    this.gemmFallbacks += fail.length;
+    if (fail.length > 0) rescanQueries(q, d, fail, kk, outD, outI, (qp, m, oD, oI) => this.knnScan(qp, m, kk, oD, oI));
     return true;
   }
 
   /** @internal Queries knnGemm could not certify and scanned instead, since the gallery was made (tests read it). */
   gemmFallbacks = 0;
 
-  /** Scans the queries `which` of the batch at q by knnScan and writes their lists in place. */
-  private rescan(q: number, which: number[], kk: number, outD: number, outI: number): void {
-    const d = this.dim, m = which.length;
-    const fq = new Storage(m * d), fD = new Storage(m * kk), fI = new Storage(m * kk);
-    try {
-      const fv = fq.f32view();
-      which.forEach((i, j) => fv.set(new Float32Array(wasmMemory().buffer, q + 4 * i * d, d), j * d));
-      this.knnScan(fq.ptr, m, kk, fD.ptr, fI.ptr);
-      const buf = wasmMemory().buffer, od = new Float32Array(buf, outD), oi = new Int32Array(buf, outI);
-      const fd = fD.f32view(), fi = fI.i32view();
-      which.forEach((i, j) => { od.set(fd.subarray(j * kk, (j + 1) * kk), i * kk); oi.set(fi.subarray(j * kk, (j + 1) * kk), i * kk); });
-    } finally {
-      fq.dispose(); fD.dispose(); fI.dispose();
-    }
-  }
-
-  /** Squared norms of every row (row_norms2_f32), computing only the rows added since last time, and their largest. */
+  /** Squared norms of every row, computing only the rows added since last time, and their largest. */
   private rowNorms(): { ptr: number; max: number } {
     const n = this.n;
     if (this.norms === null || this.norms.length < n) {
@@ -394,9 +342,7 @@ export class Gallery {
       this.norms = grown;
     }
     if (this.normRows < n) {
-      k().row_norms2_f32(this.rowsPtr(), this.dim, this.normRows, n, this.norms.ptr + 4 * this.normRows);
-      const v = this.norms.f32view();
-      for (let r = this.normRows; r < n; r++) if (!(v[r] <= this.normMax)) this.normMax = v[r];
+      this.normMax = Math.max(this.normMax, rowNorms2(this.rowsPtr(), this.dim, this.normRows, n, this.norms.ptr + 4 * this.normRows, KNN_MIN_PART));
       this.normRows = n;
     }
     return { ptr: this.norms.ptr, max: this.normMax };

@@ -4,6 +4,7 @@ import { tensor } from '../../src/tensor.js';
 import { tidy, memoryStats } from '../../src/memory.js';
 import { Rng } from '../../src/random.js';
 import { Gallery, type SearchResult } from '../../src/metric/gallery.js';
+import { gemmLimits } from '../../src/metric/gemm-knn.js';
 import { close } from '../helpers/close.js';
 
 const f = Math.fround;
@@ -430,9 +431,9 @@ test('error contracts: dimension, counts, k, empty gallery, NaN rows, unknown pe
 
 /** Runs fn with the gemm path taken from `rows` rows and `queries` queries (the defaults keep it for big batches). */
 function withGemm<T>(rows: number, queries: number, fn: () => T): T {
-  const r = Gallery.gemmMinRows, q = Gallery.gemmMinQueries;
-  Gallery.gemmMinRows = rows; Gallery.gemmMinQueries = queries;
-  try { return fn(); } finally { Gallery.gemmMinRows = r; Gallery.gemmMinQueries = q; }
+  const before = { ...gemmLimits };
+  gemmLimits.minRows = rows; gemmLimits.minQueries = queries;
+  try { return fn(); } finally { Object.assign(gemmLimits, before); }
 }
 
 /** Rows of varied norms (0.1 to 10): the expansion's rounding bound differs from row to row. */

@@ -13,6 +13,7 @@ import { crc32 } from '../../src/io/crc32.js';
 import { loadGallery } from '../../src/io/gallery-file.js';
 import { exportNpy } from '../../src/io/export-npy.js';
 import { Gallery } from '../../src/metric/gallery.js';
+import { gemmLimits } from '../../src/metric/gemm-knn.js';
 import { Storage } from '../../src/memory.js';
 import { kernels, wasmMemory } from '../../src/wasm.js';
 import { Rng } from '../../src/random.js';
@@ -383,6 +384,27 @@ test('shards: searches over row ranges [0, a), [a, b), [b, n) merged by mergeTop
   assert.equal(planShards(10, 4, 16), [{ start: 0, end: 3 }, { start: 3, end: 6 }, { start: 6, end: 10 }]); // 4 rows fit a shard
   assert.throws(() => mergeTopK([], 1), /mergeTopK: expected at least one partial result/);
   g.dispose();
+});
+
+test('f32 batches through the gemm candidates equal the scan bit for bit, on row ranges too (norms read at each range\'s rows)', () => {
+  const { gallery: g } = readGalleryStream(path);
+  const before = { ...gemmLimits };
+  const run = (viaGemm: boolean, opts: { start?: number; end?: number }) => {
+    gemmLimits.minQueries = viaGemm ? 1 : Infinity;
+    gemmLimits.minRows = viaGemm ? 16 : Infinity;
+    return g.search(probes, 10, opts);
+  };
+  try {
+    for (const opts of [{}, { start: 3001, end: 9000 }, { start: 17, end: 4000 }]) {
+      const a = run(true, opts), b = run(false, opts);
+      assert.equal(a.indices, b.indices, `rows ${JSON.stringify(opts)}`);
+      assert.equal(a.distances, b.distances, `distances ${JSON.stringify(opts)}`);
+    }
+    assert.ok(g.gemmFallbacks < NQ, 'most lists certified');
+  } finally {
+    Object.assign(gemmLimits, before);
+    g.dispose();
+  }
 });
 
 test('diameters and D on the sample equal Gallery (bit for bit) and a float64 brute force; incremental adds', () => {
