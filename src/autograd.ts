@@ -11,10 +11,8 @@ import { kernels } from './wasm.js';
 import { STREAM_MIN_PART, runRange } from './threads.js';
 
 interface GradKernels {
-  axpy_f32(x: number, n: number, a: number, y: number): void;
   add_f32(x: number, z: number, n: number, y: number): void;
   fill_f32(n: number, value: number, y: number): void;
-  copy_f32(x: number, n: number, y: number): void;
 }
 
 let noGradDepth = 0;

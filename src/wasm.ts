@@ -223,7 +223,7 @@ export function onLoad(fn: () => void): void {
 if (isNodeRuntime) {
   const { readFileSync } = await import('node:fs');
   const asked = process.env.FACEMETRIC_WASM ?? '';
-  if (asked !== '' && !(asked in FILES)) {
+  if (asked !== '' && !Object.hasOwn(FILES, asked)) {
     throw new Error(`facemetric: FACEMETRIC_WASM=${asked} is not a build; use release, relaxed or debug (or leave it unset)`);
   }
   if (asked === 'relaxed' && !relaxedSimdSupported()) {

@@ -112,7 +112,7 @@ export function gemm_work_size(m: i32, n: i32, k: i32): i32 {
  * k-major (panel q holds columns j0 + 8q … j0 + 8q + 7; dst[(q·kc + p)·8 + jj]), zero-padded.
  * op(B)[p, j] = transB ? b[j·ldb + p] : b[p·ldb + j].
  */
-function packB(b: usize, ldb: i32, transB: i32, p0: i32, j0: i32, kc: i32, nc: i32, dst: usize): void {
+export function packB(b: usize, ldb: i32, transB: i32, p0: i32, j0: i32, kc: i32, nc: i32, dst: usize): void {
   for (let q = 0; q < nc; q += NR) {
     const w = min32(NR, nc - q);
     const panel = dst + (<usize>(q * kc) << 2);
@@ -178,7 +178,7 @@ function packB(b: usize, ldb: i32, transB: i32, p0: i32, j0: i32, kc: i32, nc: i
  * k-major (panel q holds rows i0 + 4q … i0 + 4q + 3; dst[(q·kc + p)·4 + ii]), zero-padded.
  * op(A)[i, p] = transA ? a[p·lda + i] : a[i·lda + p].
  */
-function packA(a: usize, lda: i32, transA: i32, i0: i32, p0: i32, mc: i32, kc: i32, dst: usize): void {
+export function packA(a: usize, lda: i32, transA: i32, i0: i32, p0: i32, mc: i32, kc: i32, dst: usize): void {
   const stride = <usize>lda << 2;
   for (let q = 0; q < mc; q += MR) {
     const h = min32(MR, mc - q);

@@ -21,7 +21,8 @@
 // 7× a plain-JS loop); 1,000 queries in a batch by differences 11.9 s (32 GFLOP/s counting 3 flops
 // per element), through knn_gemm_f32's candidates (below) 5.9 s, the same lists.
 import { ldf, stf, ldi, sti, ldv, hsum } from '../mem';
-import { gemm_kernel_4x8 } from './gemm';
+import { gemm_kernel_4x8, packA, packB } from './gemm';
+import { dot_f32 } from './elementwise';
 
 /**
  * l2sq_f32(a, b, d): returns Σ_k (a[k] − b[k])² over d floats (a, b: [d], contiguous). Lanes run
@@ -304,20 +305,14 @@ export function knn_gemm_workspace_f32(d: i32): i32 {
 }
 
 /**
- * row_norms2_f32(x, d, r0, r1, out): out[r − r0] = Σ_k x[r, k]² (f32, four lanes along k summed
- * ((l0 + l1) + l2) + l3, then the scalar tail) for rows r0..r1−1 of x [· × d]. The norms
- * knn_gemm_f32 takes; the caller's bound covers their rounding.
+ * row_norms2_f32(x, d, r0, r1, out): out[r − r0] = dot_f32(x_r, x_r, d), the squared norm of each
+ * of rows r0..r1−1 of x [· × d]. The norms knn_gemm_f32 takes; the caller's bound covers their rounding.
  */
 export function row_norms2_f32(x: usize, d: i32, r0: i32, r1: i32, out: usize): void {
   const row = <usize>d << 2;
   for (let r = r0; r < r1; r++) {
     const p = x + <usize>r * row;
-    let acc = f32x4.splat(0);
-    let k = 0;
-    for (; k + 4 <= d; k += 4) { const v = ldv(p, k); acc = f32x4.add(acc, f32x4.mul(v, v)); }
-    let s = hsum(acc);
-    for (; k < d; k++) { const v = ldf(p, k); s += v * v; }
-    stf(out, r - r0, s);
+    stf(out, r - r0, dot_f32(p, p, d));
   }
 }
 
@@ -334,46 +329,35 @@ export function row_norms2_f32(x: usize, d: i32, r0: i32, r1: i32, out: usize): 
  * gallery [· × d], gn2: its row norms (gn2[j] for row j, absolute). Requires 1 ≤ c ≤ g1 − g0.
  * ws: knn_gemm_workspace_f32(d) floats. outD, outI: [nq × c] (outputs): each query's c smallest
  * keys (qn2[i] + gn2[j]) − 2·(q_i · g_j) with their rows, sorted by (key, row) ascending.
- * Loops: blocks of GQ queries, packed as gemm's A panels (4 queries, k-major; zeros past nq);
- * the rows in panels of 8, packed k-major as gemm's B panel (4 KiB at d = 128, in L1 while every
- * panel of queries of the block passes: gemm_kernel_4x8, 4 queries × 8 rows of dot products per
- * call); each query's 8 keys are compared with its
- * heap's root at once (most are not below it in a long scan). Rows past the last panel of 8 take
- * scalar dot products. Work splits over threads by query ranges. Outputs must not overlap the
- * inputs or ws.
+ * Loops: blocks of GQ queries, packed as gemm's A panels (packA: 4 queries, k-major, zeros past
+ * nq); the rows in panels of 8 packed as its B panel (packB; 4 KiB at d = 128, in L1 while every
+ * panel of queries of the block passes; the last panel zero-padded): gemm_kernel_4x8 gives 4
+ * queries × 8 rows of dot products per call, and each query's 8 keys are compared with its heap's
+ * root at once (most are not below it in a long scan). Work splits over threads by query ranges.
+ * Outputs must not overlap the inputs or ws.
  */
 export function knn_gemm_f32(q: usize, nq: i32, qn2: usize, g: usize, gn2: usize, g0: i32, g1: i32, d: i32, c: i32, ws: usize,
   outD: usize, outI: usize): void {
-  const row = <usize>d << 2;
   const qb = ws, pg = qb + (<usize>(GQ * d) << 2), qn = pg + (<usize>(8 * d) << 2), roots = qn + (<usize>GQ << 2), tile = roots + (<usize>GQ << 2);
   const two = f32x4.splat(2);
   for (let qb0 = 0; qb0 < nq; qb0 += GQ) {
-    const mq = min(GQ, nq - qb0), m4 = (mq + 3) & ~3;
-    // Pack the block as gemm's A panels: 4 queries × d, k-major (qb[(t0·d + 4k + i] = q[qb0 + t0 + i, k]), zeros past nq.
-    for (let t0 = 0; t0 < m4; t0 += 4) {
-      const panel = qb + (<usize>(t0 * d) << 2);
-      for (let i = 0; i < 4; i++) {
-        const t = t0 + i, dst = panel + (<usize>i << 2);
-        if (t < mq) {
-          const src = q + <usize>(qb0 + t) * row;
-          for (let k = 0; k < d; k++) store<f32>(dst + (<usize>k << 4), load<f32>(src + (<usize>k << 2)));
-        } else {
-          for (let k = 0; k < d; k++) store<f32>(dst + (<usize>k << 4), 0);
-        }
-      }
-    }
-    for (let t = 0; t < m4; t++) {
-      stf(qn, t, t < mq ? ldf(qn2, qb0 + t) : 0);
+    const mq = min(GQ, nq - qb0);
+    packA(q, d, 0, qb0, 0, mq, d, qb);
+    for (let t = 0; t < mq; t++) {
+      stf(qn, t, ldf(qn2, qb0 + t));
       stf(roots, t, Infinity); // until a heap is full every key is offered
     }
-    let r = g0;
-    for (; r + 8 <= g1; r += 8) {
-      // Pack rows r … r + 7 k-major: pg[k·8 + j] = g[r + j, k].
-      for (let j = 0; j < 8; j++) {
-        const src = g + <usize>(r + j) * row, dst = pg + (<usize>j << 2);
-        for (let k = 0; k < d; k++) store<f32>(dst + (<usize>k << 5), load<f32>(src + (<usize>k << 2)));
+    for (let r = g0; r < g1; r += 8) {
+      const w = min(8, g1 - r), seen = r - g0;
+      packB(g, d, 1, 0, r, d, w, pg);
+      // The panel's norms (zeros past g1: those lanes are never offered).
+      let na: v128, nb: v128;
+      if (w == 8) {
+        na = ldv(gn2, r); nb = ldv(gn2, r + 4);
+      } else {
+        for (let j = 0; j < 8; j++) stf(tile, j, j < w ? ldf(gn2, r + j) : 0);
+        na = ldv(tile, 0); nb = ldv(tile, 4);
       }
-      const na = ldv(gn2, r), nb = ldv(gn2, r + 4), seen = r - g0;
       for (let t0 = 0; t0 < mq; t0 += 4) {
         gemm_kernel_4x8(d, qb + (<usize>(t0 * d) << 2), pg, tile, 8, 0);
         const tend = min(4, mq - t0);
@@ -383,26 +367,11 @@ export function knn_gemm_f32(q: usize, nq: i32, qn2: usize, g: usize, gn2: usize
           const kb = f32x4.sub(f32x4.add(qv, nb), f32x4.mul(two, ldv(tile, 8 * i + 4)));
           if (seen >= c && !v128.any_true(v128.or(f32x4.lt(ka, root), f32x4.lt(kb, root)))) continue;
           const o = <usize>((qb0 + t) * c) << 2, hd = outD + o, hi = outI + o;
-          offerRoot(hd, hi, roots, t, seen, c, f32x4.extract_lane(ka, 0), r);
-          offerRoot(hd, hi, roots, t, seen + 1, c, f32x4.extract_lane(ka, 1), r + 1);
-          offerRoot(hd, hi, roots, t, seen + 2, c, f32x4.extract_lane(ka, 2), r + 2);
-          offerRoot(hd, hi, roots, t, seen + 3, c, f32x4.extract_lane(ka, 3), r + 3);
-          offerRoot(hd, hi, roots, t, seen + 4, c, f32x4.extract_lane(kb, 0), r + 4);
-          offerRoot(hd, hi, roots, t, seen + 5, c, f32x4.extract_lane(kb, 1), r + 5);
-          offerRoot(hd, hi, roots, t, seen + 6, c, f32x4.extract_lane(kb, 2), r + 6);
-          offerRoot(hd, hi, roots, t, seen + 7, c, f32x4.extract_lane(kb, 3), r + 7);
+          // Over the row's dot products, which are read: keys j = 0 … w − 1 in order.
+          const ti = tile + (<usize>(8 * i) << 2);
+          v128.store(ti, ka); v128.store(ti, kb, 16);
+          for (let j = 0; j < w; j++) offerRoot(hd, hi, roots, t, seen + j, c, ldf(tile, 8 * i + j), r + j);
         }
-      }
-    }
-    // The last rows (fewer than 8): scalar dot products, in order along k.
-    for (; r < g1; r++) {
-      const a = g + <usize>r * row, gr = ldf(gn2, r), seen = r - g0;
-      for (let t = 0; t < mq; t++) {
-        const qt = q + <usize>(qb0 + t) * row;
-        let dot: f32 = 0;
-        for (let k = 0; k < d; k++) dot += ldf(qt, k) * ldf(a, k);
-        const o = <usize>((qb0 + t) * c) << 2;
-        offerRoot(outD + o, outI + o, roots, t, seen, c, (ldf(qn, t) + gr) - 2 * dot, r);
       }
     }
   }

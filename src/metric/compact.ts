@@ -471,9 +471,7 @@ export class CompactGallery {
       try {
         const max = rowNorms2(g, d, start, end, gn.ptr, SCAN_MIN_PART);
         if (useGemm(m, end - start, kk, max)) {
-          const fail = gemmSearch(qp, m, g, gn.ptr - 4 * start, max, start, end, d, kk, outD, outI, SCAN_MIN_PART);
-          this.gemmFallbacks += fail.length;
-          if (fail.length > 0) rescanQueries(qp, d, fail, kk, outD, outI, scan);
+          this.gemmFallbacks += gemmSearch(qp, m, g, gn.ptr - 4 * start, max, start, end, d, kk, outD, outI, SCAN_MIN_PART, scan);
           return;
         }
       } finally {
@@ -632,21 +630,8 @@ export class CompactGallery {
       const dk = od[i * kk + kk - 1];
       if (!(lower * (1 - 1e-5) - 1e-6 > dk * (1 + 1e-5))) fail.push(i);
     }
-    if (fail.length === 0) return 0;
-    const n = fail.length;
-    const fq = new Storage(n * d), fD = new Storage(n * kk), fI = new Storage(n * kk);
-    try {
-      const fv = fq.f32view();
-      fail.forEach((i, j) => fv.set(new Float32Array(wasmMemory().buffer, qp + 4 * i * d, d), j * d));
-      this.scanF32(fq.ptr, n, kk, start, end, fD.ptr, fI.ptr);
-      const b2 = wasmMemory().buffer;
-      const od2 = new Float32Array(b2, outD, m * kk), oi2 = new Int32Array(b2, outI, m * kk);
-      const fd = fD.f32view(), fi = fI.i32view();
-      fail.forEach((i, j) => { od2.set(fd.subarray(j * kk, (j + 1) * kk), i * kk); oi2.set(fi.subarray(j * kk, (j + 1) * kk), i * kk); });
-    } finally {
-      fq.dispose(); fD.dispose(); fI.dispose();
-    }
-    return n;
+    if (fail.length > 0) rescanQueries(qp, d, fail, kk, outD, outI, (q, n, oD, oI) => this.scanF32(q, n, kk, start, end, oD, oI));
+    return fail.length;
   }
 
   /** The int8 copy's error bounds (i8_bounds over every row, split over threads), kept until it changes. */

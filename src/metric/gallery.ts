@@ -13,7 +13,7 @@ import { kernels, wasmMemory } from '../wasm.js';
 import { partScratch, partsFor, runParts, splitRange } from '../threads.js';
 import { checkInt, checkNumber, describe, rangeError, typeError } from '../errors.js';
 import { toRows, checkFinite, f32At, type Embeddings } from './rows.js';
-import { gemmSearch, rescanQueries, rowNorms2, useGemm } from './gemm-knn.js';
+import { gemmSearch, rowNorms2, useGemm } from './gemm-knn.js';
 
 export type { Embeddings } from './rows.js';
 
@@ -302,11 +302,7 @@ export class Gallery {
     return results;
   }
 
-  /**
-   * knn_f32 over the whole gallery, split over threads when big enough: a batch by ranges of
-   * queries; a few queries by ranges of gallery rows, each part keeping its own k nearest, merged
-   * by (distance, index) as the kernel orders them. Either way the bits of one call.
-   */
+  /** Each query's k nearest rows into outD, outI: a batch through the gemm's candidates (knnGemm), else knnScan. */
   private knn(q: number, nq: number, kk: number, outD: number, outI: number): void {
     if (this.knnGemm(q, nq, kk, outD, outI)) return;
     this.knnScan(q, nq, kk, outD, outI);
@@ -323,9 +319,8 @@ export class Gallery {
     if (!useGemm(nq, n, kk, 0)) return false;
     const { ptr: gn, max } = this.rowNorms();
     if (!useGemm(nq, n, kk, max)) return false;
-    const fail = gemmSearch(q, nq, this.rowsPtr(), gn, max, 0, n, d, kk, outD, outI, KNN_MIN_PART);
-    this.gemmFallbacks += fail.length;
-    if (fail.length > 0) rescanQueries(q, d, fail, kk, outD, outI, (qp, m, oD, oI) => this.knnScan(qp, m, kk, oD, oI));
+    this.gemmFallbacks += gemmSearch(q, nq, this.rowsPtr(), gn, max, 0, n, d, kk, outD, outI, KNN_MIN_PART,
+      (qp, m, oD, oI) => this.knnScan(qp, m, kk, oD, oI));
     return true;
   }
 
@@ -348,7 +343,11 @@ export class Gallery {
     return { ptr: this.norms.ptr, max: this.normMax };
   }
 
-  /** knn_f32 over the whole gallery (see knn). */
+  /**
+   * knn_f32 over the whole gallery, split over threads when big enough: a batch by ranges of
+   * queries; a few queries by ranges of gallery rows, each part keeping its own k nearest, merged
+   * by (distance, index) as the kernel orders them. Either way the bits of one call.
+   */
   private knnScan(q: number, nq: number, kk: number, outD: number, outI: number): void {
     const d = this.dim, n = this.n, g = this.rowsPtr();
     const parts = partsFor(nq * n * d, KNN_MIN_PART, 4);

@@ -5,8 +5,8 @@
 // squared distance ≥ κ − B, with B = (2d + 8)·2⁻²⁴·(‖q‖² + max ‖g‖²) the expansion's rounding
 // bound (its dot product's and norms' sums of d terms, then an add and a subtract); when √(κ − B)
 // is past the k-th exact distance, with margins for the exact distances' own rounding, no row left
-// out can be among the k nearest. The queries it cannot certify are returned for the caller to
-// scan with knn_f32, so the lists are knn_f32's bit for bit. Split over threads by queries.
+// out can be among the k nearest. The queries it cannot certify are scanned by the caller's
+// knn_f32, so the lists are knn_f32's bit for bit. Split over threads by queries.
 import { Storage } from '../memory.js';
 import { kernels, wasmMemory } from '../wasm.js';
 import { partScratch, partsFor, runParts, splitRange } from '../threads.js';
@@ -42,14 +42,17 @@ export function rowNorms2(g: number, d: number, r0: number, r1: number, out: num
   return max;
 }
 
+/** The caller's knn_f32 over the same rows: m queries at qp, lists into oD, oI ([m × k]). */
+export type Scan = (qp: number, m: number, oD: number, oI: number) => void;
+
 /**
  * The k nearest of rows g0..g1−1 (absolute indices) for nq queries at q, through the gemm's
  * candidates: lists in outD, outI ([nq × k], sorted by (distance, row)). gn: the rows' squared
- * norms (gn[j] for row j), gMax their largest. Returns the queries whose lists the bound could not
- * certify (scan those).
+ * norms (gn[j] for row j), gMax their largest. The queries the bound cannot certify go through
+ * `scan`; returns how many did.
  */
 export function gemmSearch(q: number, nq: number, g: number, gn: number, gMax: number, g0: number, g1: number, d: number, kk: number,
-  outD: number, outI: number, minPart: number): number[] {
+  outD: number, outI: number, minPart: number, scan: Scan): number {
   const c = gemmCandidates(kk);
   const qn = new Storage(nq), cD = new Storage(nq * c), cI = new Storage(nq * c);
   try {
@@ -72,7 +75,8 @@ export function gemmSearch(q: number, nq: number, g: number, gn: number, gMax: n
       const lower = Math.sqrt(Math.max(0, keys[i * c + c - 1] - bound));
       if (!(lower * (1 - 1e-5) - 1e-6 > od[i * kk + kk - 1] * (1 + 1e-5))) fail.push(i);
     }
-    return fail;
+    if (fail.length > 0) rescanQueries(q, d, fail, kk, outD, outI, scan);
+    return fail.length;
   } finally {
     qn.dispose(); cD.dispose(); cI.dispose();
   }
@@ -82,8 +86,7 @@ export function gemmSearch(q: number, nq: number, g: number, gn: number, gMax: n
  * Scans the queries `which` of the batch at q with `scan` (over a packed copy of them) and writes
  * their lists in place in outD, outI ([· × k]).
  */
-export function rescanQueries(q: number, d: number, which: number[], kk: number, outD: number, outI: number,
-  scan: (qp: number, m: number, oD: number, oI: number) => void): void {
+export function rescanQueries(q: number, d: number, which: number[], kk: number, outD: number, outI: number, scan: Scan): void {
   const m = which.length;
   const fq = new Storage(m * d), fD = new Storage(m * kk), fI = new Storage(m * kk);
   try {
