@@ -32,13 +32,13 @@ import { partScratch, partsFor, runParts, splitRange, type JobExport } from '../
 interface K {
   knn_f32(q: number, nq: number, g: number, g0: number, g1: number, d: number, k: number, outD: number, outI: number): void;
   diameter_f32(g: number, d: number, idx: number, b0: number, b1: number, out: number): void;
-  quantize_i8_rows(x: number, d: number, r0: number, r1: number, outQ: number, outScale: number, outNorm2: number): void;
+  quantize_i8_rows(x: number, d: number, r0: number, r1: number, out: number): void;
   encode_f16(x: number, i0: number, i1: number, out: number): void;
-  scan_i8(q: number, qs: number, qn2: number, nq: number, g: number, gs: number, gn2: number, g0: number, g1: number, d: number, c: number, outD: number, outI: number): void;
+  scan_i8(q: number, q0: number, nq: number, g: number, g0: number, g1: number, d: number, c: number, outD: number, outI: number): void;
   scan_f16(q: number, nq: number, h: number, g0: number, g1: number, d: number, c: number, scratch: number, outD: number, outI: number): void;
   rerank_f32(q: number, nq: number, g: number, d: number, cand: number, c: number, k: number, outD: number, outI: number): void;
   diameters_f32(g: number, d: number, idx: number, segs: number, s0: number, s1: number, out: number): void;
-  i8_bounds(x: number, d: number, r0: number, r1: number, q: number, scale: number, norm2: number, out: number): void;
+  i8_bounds(x: number, d: number, r0: number, r1: number, q: number, out: number): void;
 }
 const kern = () => kernels<K>();
 
@@ -99,10 +99,28 @@ export function bytesPerRow(precision: Precision, dim: number): number {
   return precision === 'f32' ? 4 * dim : precision === 'f16' ? 2 * dim : dim + 8;
 }
 
+/**
+ * Bytes of the int8 copy of `rows` rows: blocks of 8 rows, each 64 bytes of meta (8 float scales,
+ * 8 float squared norms) and then the 8 rows' dim int8 values (assembly/kernels/quant.ts), so a
+ * row streams with its scale and norm. Queries are quantized into the same layout.
+ */
+export function i8BlockBytes(rows: number, dim: number): number {
+  return Math.ceil(rows / 8) * (8 * dim + 64);
+}
+/** Byte offset of row j's int8 values in i8 blocks of rows of dim values. */
+function i8RowOffset(j: number, dim: number): number {
+  return (j >> 3) * (8 * dim + 64) + 64 + (j & 7) * dim;
+}
+/** Float index of row j's scale in i8 blocks (its squared norm is 8 floats on). */
+function i8ScaleIndex(j: number, dim: number): number {
+  return (j >> 3) * (2 * dim + 16) + (j & 7);
+}
+
 const C = 'CompactGallery';
 
 interface Compact {
-  kind: 'f16' | 'i8'; data: Storage; scale: Storage | null; norm2: Storage | null;
+  /** 'i8': data holds i8 blocks (i8BlockBytes); 'f16': the rows' halves. */
+  kind: 'f16' | 'i8'; data: Storage;
   /** int8 error bounds for exact searches (computed on first use, for `rows` rows). */
   bounds: { rows: number; errG: number; normMax: number } | null;
 }
@@ -111,6 +129,27 @@ interface Compact {
 const SCAN_MIN_PART = 1 << 19;
 /** Work (pair·dim products) a part of the diameters must have. */
 const DIAMETER_MIN_PART = 1 << 19;
+
+/** Rows releaseRows quantizes through a copy before the in-place rounds. */
+const IN_PLACE_COPY = 4096;
+
+/**
+ * The rounds [a, b) after the first IN_PLACE_COPY rows in which releaseRows can write the i8 blocks
+ * of n rows of dim values over their float32 rows (a block of `bytes` bytes): each round's blocks
+ * end at or before row a's float32 bytes (4·dim·a), so no row is overwritten before it is read.
+ * null when the blocks do not fit or a round could not advance (dim below 3).
+ */
+export function inPlaceRounds(n: number, dim: number, bytes: number): Array<[number, number]> | null {
+  if (i8BlockBytes(n, dim) > bytes) return null;
+  const rounds: Array<[number, number]> = [];
+  for (let a = Math.min(n, IN_PLACE_COPY); a < n;) {
+    const b = Math.min(n, 8 * Math.floor((4 * dim * a) / (8 * dim + 64)));
+    if (b <= a) return null;
+    rounds.push([a, b]);
+    a = b;
+  }
+  return rounds;
+}
 
 export class CompactGallery {
   /** @internal Bound on the queries of one kernel call (output buffers grow with it). */
@@ -209,7 +248,7 @@ export class CompactGallery {
     // After releaseRows the float32 block holds the int8 rows (its first quarter): counted as compact.
     const f32 = this.reader ? 0 : this.vec.length * 4;
     const c = this.compact;
-    const compact = c ? (c.data.length + (c.scale?.length ?? 0) + (c.norm2?.length ?? 0)) * 4 : 0;
+    const compact = c ? c.data.length * 4 : 0;
     const index = this.order.length * 4;
     return { f32, compact, index, total: f32 + compact + index };
   }
@@ -275,9 +314,7 @@ export class CompactGallery {
   /** Frees every block; the gallery cannot be used afterwards. */
   dispose(): void {
     if (this.reader) {
-      // The int8 rows live in the float32 block.
-      this.compact?.scale?.dispose();
-      this.compact?.norm2?.dispose();
+      // The int8 blocks are the float32 block's storage (this.vec), freed below.
       this.compact = null;
       this.reader = null;
     }
@@ -304,8 +341,8 @@ export class CompactGallery {
       this.dropCompact();
       const cap = Math.max(this.cap, 1);
       this.compact = kind === 'i8'
-        ? { kind, data: keep(new Storage(Math.ceil((cap * this.dim) / 4))), scale: keep(new Storage(cap)), norm2: keep(new Storage(cap)), bounds: null }
-        : { kind, data: keep(new Storage(Math.ceil((cap * this.dim) / 2))), scale: null, norm2: null, bounds: null };
+        ? { kind, data: keep(new Storage(i8BlockBytes(cap, this.dim) / 4)), bounds: null }
+        : { kind, data: keep(new Storage(Math.ceil((cap * this.dim) / 2))), bounds: null };
     }
     this.encodeRows(start, end);
   }
@@ -315,21 +352,22 @@ export class CompactGallery {
     if (!this.compact) return;
     this.held('dropCompact');
     this.compact.data.dispose();
-    this.compact.scale?.dispose();
-    this.compact.norm2?.dispose();
     this.compact = null;
   }
 
   /**
    * Serves the gallery from an int8 copy alone: quantizes every row into the float32 block itself
    * and frees nothing else, so the int8 copy costs no memory beyond the float32 rows' (the peak of
-   * building it next to them is avoided). Row r's int8 bytes land at byte r·dim of the block, where
-   * float32 rows below r/4 lived, which earlier rounds have read: rows [0, 4096) go through a copy,
-   * then rounds [a, 4a) split over threads. Diameters are computed first if missing (D() keeps
-   * working). Afterwards exact distances (re-ranking, pairDistances, 'f32' searches and the
-   * float32 scans of exact int8 searches) read the float32 rows through `reader` (positioned reads
-   * of the gallery file: galleryFileRows), and rows(), add(), buildCompact() and the diameters'
-   * recomputation are refused.
+   * building it next to them is avoided). The i8 blocks of rows [0, b) end at byte
+   * i8BlockBytes(b), where float32 rows below about b·(dim + 8)/(4·dim) lived, which earlier
+   * rounds have read: rows [0, 4096) go through a copy, then each round [a, b) takes the most rows
+   * whose blocks end at or before row a's float32 bytes (b about 3.76·a at dim 128), split over
+   * threads (inPlaceRounds). Where that cannot go on (dim below 3: the blocks take more bytes than
+   * the float32 rows) the blocks get storage of their own and the float32 block is freed.
+   * Diameters are computed first if missing (D() keeps working). Afterwards exact distances
+   * (re-ranking, pairDistances, 'f32' searches and the float32 scans of exact int8 searches) read
+   * the float32 rows through `reader` (positioned reads of the gallery file: galleryFileRows), and
+   * rows(), add(), buildCompact() and the diameters' recomputation are refused.
    */
   releaseRows(reader: RowReader): void {
     const where = `${C}.releaseRows`;
@@ -340,38 +378,43 @@ export class CompactGallery {
     this.ensureDiameters();
     this.dropCompact();
     const d = this.dim, n = this.n, v = this.vec;
-    const scale = keep(new Storage(Math.max(n, 1))), norm2 = keep(new Storage(Math.max(n, 1)));
-    const c: Compact = { kind: 'i8', data: v, scale, norm2, bounds: null };
+    const rounds = inPlaceRounds(n, d, v.length * 4);
+    const data = rounds ? v : keep(new Storage(Math.max(i8BlockBytes(n, d), 4) / 4));
     let errG = 0, normMax = 0;
     const round = (x: number, a: number, b: number) => {
       const parts = Math.max(1, partsFor((b - a) * d, SCAN_MIN_PART, 2));
       const cut = splitRange(b - a, parts);
       const q: number[][] = [], e: number[][] = [];
       for (let i = 0; i + 1 < cut.length; i++) {
-        q.push([x, d, a + cut[i], a + cut[i + 1], v.ptr, scale.ptr, norm2.ptr]);
-        e.push([x, d, a + cut[i], a + cut[i + 1], v.ptr, scale.ptr, norm2.ptr, partScratch('compact-bounds', i, 2)]);
+        q.push([x, d, a + cut[i], a + cut[i + 1], data.ptr]);
+        e.push([x, d, a + cut[i], a + cut[i + 1], data.ptr, partScratch('compact-bounds', i, 2)]);
       }
       runParts('quantize_i8_rows', q);
       runParts('i8_bounds', e);
       for (const j of e) {
-        const o = new Float32Array(wasmMemory().buffer, j[7], 2);
+        const o = new Float32Array(wasmMemory().buffer, j[5], 2);
         errG = Math.max(errG, o[0]);
         normMax = Math.max(normMax, o[1]);
       }
     };
-    const R0 = Math.min(n, 4096);
-    if (R0 > 0) {
-      const tmp = new Storage(R0 * d);
-      try {
-        tmp.f32view().set(new Float32Array(wasmMemory().buffer, v.ptr, R0 * d));
-        round(tmp.ptr, 0, R0);
-      } finally {
-        tmp.dispose();
+    if (rounds) {
+      const R0 = Math.min(n, IN_PLACE_COPY);
+      if (R0 > 0) {
+        const tmp = new Storage(R0 * d);
+        try {
+          tmp.f32view().set(new Float32Array(wasmMemory().buffer, v.ptr, R0 * d));
+          round(tmp.ptr, 0, R0);
+        } finally {
+          tmp.dispose();
+        }
       }
+      for (const [a, b] of rounds) round(v.ptr, a, b);
+    } else {
+      if (n > 0) round(v.ptr, 0, n);
+      v.dispose();
+      this.vec = data;
     }
-    for (let a = R0; a < n; a = Math.min(n, 4 * a)) round(v.ptr, a, Math.min(n, 4 * a));
-    c.bounds = { rows: n, errG: errG * (1 + 1e-5) + 1e-6 * Math.sqrt(normMax) + 1e-7, normMax };
-    this.compact = c;
+    this.compact = { kind: 'i8', data, bounds: { rows: n, errG: errG * (1 + 1e-5) + 1e-6 * Math.sqrt(normMax) + 1e-7, normMax } };
     this.reader = reader;
   }
 
@@ -418,8 +461,7 @@ export class CompactGallery {
     const c = precision === 'f32' ? kk : cand;
     const outD = new Storage(chunk * kk), outI = new Storage(chunk * kk);
     const cD = precision === 'f32' ? null : new Storage(chunk * c), cI = precision === 'f32' ? null : new Storage(chunk * c);
-    const q8 = precision === 'i8' ? new Storage(Math.ceil((chunk * d) / 4)) : null;
-    const qs = precision === 'i8' ? new Storage(chunk) : null, qn = precision === 'i8' ? new Storage(chunk) : null;
+    const q8 = precision === 'i8' ? new Storage(i8BlockBytes(chunk, d) / 4) : null;
     let fallbacks = 0;
     try {
       for (let q0 = 0; q0 < nq; q0 += chunk) {
@@ -432,11 +474,9 @@ export class CompactGallery {
           const g = cp.data.ptr;
           const cdp = (cD as Storage).ptr, cip = (cI as Storage).ptr;
           if (precision === 'i8') {
-            const q8p = (q8 as Storage).ptr, qsp = (qs as Storage).ptr, qnp = (qn as Storage).ptr;
-            const gs = (cp.scale as Storage).ptr, gn = (cp.norm2 as Storage).ptr;
-            kern().quantize_i8_rows(qp, d, 0, m, q8p, qsp, qnp);
-            this.scanSplit('scan_i8', m, start, end, c, cdp, cip,
-              (i0, n, g0, g1, oD, oI) => [q8p + i0 * d, qsp + 4 * i0, qnp + 4 * i0, n, g, gs, gn, g0, g1, d, c, oD, oI]);
+            const q8p = (q8 as Storage).ptr;
+            kern().quantize_i8_rows(qp, d, 0, m, q8p);
+            this.scanSplit('scan_i8', m, start, end, c, cdp, cip, (i0, n, g0, g1, oD, oI) => [q8p, i0, n, g, g0, g1, d, c, oD, oI]);
           } else {
             const gb = Math.max(4, Math.floor(4096 / d));
             this.scanSplit('scan_f16', m, start, end, c, cdp, cip,
@@ -444,14 +484,14 @@ export class CompactGallery {
           }
           this.rerank(qp, m, cip, c, kk, outD.ptr, outI.ptr);
           if (exact && precision === 'i8' && c < end - start) {
-            fallbacks += this.certify(qp, m, kk, c, start, end, (q8 as Storage).ptr, (qs as Storage).ptr, (qn as Storage).ptr, cdp, outD.ptr, outI.ptr);
+            fallbacks += this.certify(qp, m, kk, c, start, end, (q8 as Storage).ptr, cdp, outD.ptr, outI.ptr);
           }
         }
         distances.set(outD.f32view().subarray(0, m * kk), q0 * kk);
         indices.set(outI.i32view().subarray(0, m * kk), q0 * kk);
       }
     } finally {
-      for (const s of [outD, outI, cD, cI, q8, qs, qn]) s?.dispose();
+      for (const s of [outD, outI, cD, cI, q8]) s?.dispose();
     }
     const r: TopK = { k: kk, queries: nq, indices, distances };
     if (exact && precision === 'i8') r.fallbacks = fallbacks;
@@ -574,7 +614,7 @@ export class CompactGallery {
 
   /**
    * rerank_f32 with the candidates' float32 rows read through the RowReader (one positioned read a
-   * row) into a block, blocks of about 4,096 rows. Each query's candidates are placed in increasing
+   * run of consecutive rows) into a block, blocks of about 4,096 rows. Each query's candidates are placed in increasing
    * row order, so that the kernel's ties (lower position first) are the rows' ties.
    */
   private rerankRead(qp: number, m: number, cand: number, c: number, kk: number, outD: number, outI: number): void {
@@ -589,10 +629,14 @@ export class CompactGallery {
         for (let i = 0; i < nb; i++) {
           const list = Array.from(ci.subarray(i * c, (i + 1) * c)).filter((j) => j >= 0).sort((x, y) => x - y);
           for (let t = 0; t < c; t++) pv[i * c + t] = t < list.length ? i * c + t : -1;
-          list.forEach((j, t) => {
-            rowOf[i * c + t] = j;
-            (this.reader as RowReader).read(j, j + 1, new Uint8Array(buf, rows.ptr + (i * c + t) * d * 4, d * 4));
-          });
+          // Runs of consecutive rows (a person's photos lie together) in one read each.
+          for (let t = 0; t < list.length;) {
+            let e = t + 1;
+            while (e < list.length && list[e] === list[e - 1] + 1) e++;
+            for (let u = t; u < e; u++) rowOf[i * c + u] = list[u];
+            (this.reader as RowReader).read(list[t], list[e - 1] + 1, new Uint8Array(buf, rows.ptr + (i * c + t) * d * 4, (e - t) * d * 4));
+            t = e;
+          }
         }
         kern().rerank_f32(qp + 4 * i0 * d, nb, rows.ptr, d, pos.ptr, c, kk, outD + 4 * i0 * kk, outI + 4 * i0 * kk);
         const oi = new Int32Array(wasmMemory().buffer, outI + 4 * i0 * kk, nb * kk);
@@ -612,20 +656,20 @@ export class CompactGallery {
    * relative margin for the rounding of the exact distances), no row outside the candidates can
    * enter the top k, and the list is the one knn_f32 gives. Returns how many queries were scanned.
    */
-  private certify(qp: number, m: number, kk: number, c: number, start: number, end: number, q8p: number, qsp: number, qnp: number,
+  private certify(qp: number, m: number, kk: number, c: number, start: number, end: number, q8p: number,
     cD: number, outD: number, outI: number): number {
     const d = this.dim, buf = wasmMemory().buffer;
     const { errG, normMax } = this.i8Bounds();
-    const qv = new Float32Array(buf, qp, m * d), q8 = new Int8Array(buf, q8p, m * d);
-    const qs = new Float32Array(buf, qsp, m), qn = new Float32Array(buf, qnp, m);
+    const qv = new Float32Array(buf, qp, m * d), q8 = new Int8Array(buf, q8p, i8BlockBytes(m, d));
+    const meta = new Float32Array(buf, q8p, i8BlockBytes(m, d) / 4);
     const keys = new Float32Array(buf, cD, m * c), od = new Float32Array(buf, outD, m * kk);
     const fail: number[] = [];
     for (let i = 0; i < m; i++) {
       let e2 = 0;
-      const s = qs[i];
-      for (let t = 0; t < d; t++) { const u = qv[i * d + t] - s * q8[i * d + t]; e2 += u * u; }
+      const s = meta[i8ScaleIndex(i, d)], qn = meta[i8ScaleIndex(i, d) + 8], r = i8RowOffset(i, d);
+      for (let t = 0; t < d; t++) { const u = qv[i * d + t] - s * q8[r + t]; e2 += u * u; }
       const eq = Math.sqrt(e2) * (1 + 1e-6) + 1e-7;
-      const delta = 1e-5 * (qn[i] + normMax) + 1e-7;
+      const delta = 1e-5 * (qn + normMax) + 1e-7;
       const lower = Math.sqrt(Math.max(0, keys[i * c + c - 1] - delta)) - eq - errG;
       const dk = od[i * kk + kk - 1];
       if (!(lower * (1 - 1e-5) - 1e-6 > dk * (1 + 1e-5))) fail.push(i);
@@ -643,12 +687,12 @@ export class CompactGallery {
       const b = splitRange(this.n, parts);
       const jobs: number[][] = [];
       for (let i = 0; i + 1 < b.length; i++) {
-        jobs.push([this.vec.ptr, d, b[i], b[i + 1], c.data.ptr, (c.scale as Storage).ptr, (c.norm2 as Storage).ptr, partScratch('compact-bounds', i, 2)]);
+        jobs.push([this.vec.ptr, d, b[i], b[i + 1], c.data.ptr, partScratch('compact-bounds', i, 2)]);
       }
       runParts('i8_bounds', jobs);
       let e = 0, nm = 0;
       for (const j of jobs) {
-        const o = new Float32Array(wasmMemory().buffer, j[7], 2);
+        const o = new Float32Array(wasmMemory().buffer, j[5], 2);
         e = Math.max(e, o[0]);
         nm = Math.max(nm, o[1]);
       }
@@ -901,7 +945,7 @@ export class CompactGallery {
     const jobs: number[][] = [];
     for (let i = 0; i + 1 < b.length; i++) {
       const a = r0 + b[i], e = r0 + b[i + 1];
-      jobs.push(c.kind === 'i8' ? [this.vec.ptr, d, a, e, c.data.ptr, (c.scale as Storage).ptr, (c.norm2 as Storage).ptr] : [this.vec.ptr, a * d, e * d, c.data.ptr]);
+      jobs.push(c.kind === 'i8' ? [this.vec.ptr, d, a, e, c.data.ptr] : [this.vec.ptr, a * d, e * d, c.data.ptr]);
     }
     runParts(c.kind === 'i8' ? 'quantize_i8_rows' : 'encode_f16', jobs);
   }

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MegaFace, megafaceCounts, countStats, powerLawAlpha } from '../../src/metric/megaface.js';
-import { CompactGallery, mergeTopK, planShards, recallAtK, bytesPerRow, type TopK } from '../../src/metric/compact.js';
+import { CompactGallery, mergeTopK, planShards, recallAtK, bytesPerRow, i8BlockBytes, inPlaceRounds, type TopK } from '../../src/metric/compact.js';
 import { writeGalleryStream, readGalleryStream, readGalleryStreamAsync, crc32Fast, crc32Combine, saveGalleryStream, galleryFileRows } from '../../src/io/gallery-stream.js';
 import { crc32 } from '../../src/io/crc32.js';
 import { loadGallery } from '../../src/io/gallery-file.js';
@@ -148,12 +148,27 @@ test('crc32Fast (WebAssembly, slicing-by-8, 4 chains + crc32Combine) equals crc3
 // Kernels against scalar references at awkward sizes.
 
 interface QK {
-  quantize_i8_rows(x: number, d: number, r0: number, r1: number, outQ: number, outScale: number, outNorm2: number): void;
+  quantize_i8_rows(x: number, d: number, r0: number, r1: number, out: number): void;
   encode_f16(x: number, i0: number, i1: number, out: number): void;
-  scan_i8(q: number, qs: number, qn2: number, nq: number, g: number, gs: number, gn2: number, g0: number, g1: number, d: number, c: number, outD: number, outI: number): void;
+  scan_i8(q: number, q0: number, nq: number, g: number, g0: number, g1: number, d: number, c: number, outD: number, outI: number): void;
   scan_f16(q: number, nq: number, h: number, g0: number, g1: number, d: number, c: number, scratch: number, outD: number, outI: number): void;
 }
 const K = () => kernels<QK>();
+
+/**
+ * The int8 copy's documented layout, read independently of the library: blocks of 8 rows, each
+ * 64 bytes of meta (8 f32 scales, 8 f32 squared norms) and then the 8 rows' d int8 values.
+ */
+function i8Blocks(ptr: number, rows: number, d: number): { bytes: number; row(j: number): Int8Array; scale(j: number): number; norm2(j: number): number } {
+  const B = 64 + 8 * d, bytes = Math.ceil(rows / 8) * B;
+  const buf = wasmMemory().buffer, dv = new DataView(buf, ptr, bytes);
+  return {
+    bytes,
+    row: (j) => new Int8Array(buf, ptr + Math.floor(j / 8) * B + 64 + (j % 8) * d, d),
+    scale: (j) => dv.getFloat32(Math.floor(j / 8) * B + 4 * (j % 8), true),
+    norm2: (j) => dv.getFloat32(Math.floor(j / 8) * B + 32 + 4 * (j % 8), true),
+  };
+}
 
 function quantRef(x: Float32Array, d: number, r: number): { q: Int8Array; s: number; n2: number } {
   let m = 0;
@@ -222,75 +237,78 @@ for (const d of [1, 3, 5, 16, 17, 33, 128]) {
     for (let i = 0; i < x.length; i++) x[i] = rng.normal();
     for (let i = 0; i < qx.length; i++) qx[i] = rng.normal();
     x.fill(0, 4 * d, 5 * d); // an all-zero row
-    const xs = new Storage(n * d), g8 = new Storage(Math.ceil((n * d) / 4)), gs = new Storage(n), gn = new Storage(n);
-    const qs_ = new Storage(nq * d), q8 = new Storage(Math.ceil((nq * d) / 4)), qs = new Storage(nq), qn = new Storage(nq);
+    const xs = new Storage(n * d), g8 = new Storage((Math.ceil(n / 8) * (64 + 8 * d)) / 4);
+    const qs_ = new Storage(nq * d), q8 = new Storage((Math.ceil(nq / 8) * (64 + 8 * d)) / 4);
     const oD = new Storage(nq * c), oI = new Storage(nq * c);
     xs.f32view().set(x); qs_.f32view().set(qx);
-    K().quantize_i8_rows(xs.ptr, d, 0, n, g8.ptr, gs.ptr, gn.ptr);
-    K().quantize_i8_rows(qs_.ptr, d, 0, nq, q8.ptr, qs.ptr, qn.ptr);
-    const buf = wasmMemory().buffer;
-    const G = new Int8Array(buf, g8.ptr, n * d), Q = new Int8Array(buf, q8.ptr, nq * d);
+    K().quantize_i8_rows(xs.ptr, d, 0, n, g8.ptr);
+    K().quantize_i8_rows(qs_.ptr, d, 0, nq, q8.ptr);
+    const G = i8Blocks(g8.ptr, n, d), Q = i8Blocks(q8.ptr, nq, d);
     const ref = Array.from({ length: n }, (_, r) => quantRef(x, d, r));
     for (let r = 0; r < n; r++) {
-      assert.equal(Array.from(G.subarray(r * d, (r + 1) * d)), Array.from(ref[r].q), `row ${r} int8`);
-      assert.is(gs.f32view()[r], ref[r].s, `row ${r} scale`);
-      assert.is(gn.f32view()[r], ref[r].n2, `row ${r} norm²`);
+      assert.equal(Array.from(G.row(r)), Array.from(ref[r].q), `row ${r} int8`);
+      assert.is(G.scale(r), ref[r].s, `row ${r} scale`);
+      assert.is(G.norm2(r), ref[r].n2, `row ${r} norm²`);
     }
-    K().scan_i8(q8.ptr, qs.ptr, qn.ptr, nq, g8.ptr, gs.ptr, gn.ptr, g0, n, d, c, oD.ptr, oI.ptr);
-    for (let i = 0; i < nq; i++) {
-      const qr = quantRef(qx, d, i);
-      const keys = [];
-      for (let j = g0; j < n; j++) {
-        let dot = 0;
-        for (let k = 0; k < d; k++) dot += Q[i * d + k] * G[j * d + k];
-        keys.push({ j, v: f(f(qr.n2 + ref[j].n2) - f(f(f(2 * qr.s) * ref[j].s) * f(dot))) });
+    const key = (i: number, j: number) => {
+      const qr = quantRef(qx, d, i), qi = Q.row(i), gj = G.row(j);
+      let dot = 0;
+      for (let k = 0; k < d; k++) dot += qi[k] * gj[k];
+      return f(f(qr.n2 + ref[j].n2) - f(f(f(2 * qr.s) * ref[j].s) * f(dot)));
+    };
+    // All queries, then queries [2, 5) alone (q0 = 2: the lists start at query 2's).
+    for (const [q0, m] of [[0, nq], [2, 3]]) {
+      K().scan_i8(q8.ptr, q0, m, g8.ptr, g0, n, d, c, oD.ptr, oI.ptr);
+      for (let t = 0; t < m; t++) {
+        const i = q0 + t;
+        const keys = [];
+        for (let j = g0; j < n; j++) keys.push({ j, v: key(i, j) });
+        keys.sort((a, b) => a.v - b.v || a.j - b.j);
+        assert.equal(Array.from(oI.i32view().subarray(t * c, (t + 1) * c)), keys.slice(0, c).map((e) => e.j), `q0 ${q0}: query ${i} rows`);
+        assert.equal(Array.from(oD.f32view().subarray(t * c, (t + 1) * c)), keys.slice(0, c).map((e) => e.v), `q0 ${q0}: query ${i} keys`);
       }
-      keys.sort((a, b) => a.v - b.v || a.j - b.j);
-      assert.equal(Array.from(oI.i32view().subarray(i * c, (i + 1) * c)), keys.slice(0, c).map((e) => e.j), `query ${i} rows`);
-      assert.equal(Array.from(oD.f32view().subarray(i * c, (i + 1) * c)), keys.slice(0, c).map((e) => e.v), `query ${i} keys`);
     }
-    for (const s of [xs, g8, gs, gn, qs_, q8, qs, qn, oD, oI]) s.dispose();
+    for (const s of [xs, g8, qs_, q8, oD, oI]) s.dispose();
   });
 
   test(`scan_i8 one query d=${d} (eight-stream path): every range and c as the scalar reference, ties by lower row`, () => {
     const rng = new Rng(300 + d);
-    const n = 45;
-    const x = new Float32Array(n * d), qx = new Float32Array(d);
+    const n = 150;
+    const x = new Float32Array(n * d), qx = new Float32Array(3 * d);
     for (let i = 0; i < x.length; i++) x[i] = rng.normal();
-    for (let i = 0; i < d; i++) qx[i] = rng.normal();
-    // Copies in other eighths of most ranges (and in their tails): equal keys, which must come out by lower row.
-    x.copyWithin(20 * d, 6 * d, 7 * d);
-    x.copyWithin(27 * d, 6 * d, 7 * d);
-    x.copyWithin(13 * d, 2 * d, 3 * d);
-    x.copyWithin(38 * d, 2 * d, 3 * d);
-    x.copyWithin(44 * d, 6 * d, 7 * d);
-    const xs = new Storage(n * d), g8 = new Storage(Math.ceil((n * d) / 4)), gs = new Storage(n), gn = new Storage(n);
-    const qs_ = new Storage(d), q8 = new Storage(Math.ceil(d / 4)), qs = new Storage(1), qn = new Storage(1);
+    for (let i = 0; i < qx.length; i++) qx[i] = rng.normal();
+    // Copies in other runs of most ranges, in the same run, and in the rows around the runs: equal
+    // keys, which must come out by lower row (over [0, 150): runs of 16 rows, rows 128–149 after).
+    for (const [to, from] of [[22, 6], [40, 6], [131, 6], [149, 6], [13, 2], [118, 2], [3, 70], [141, 70], [57, 9]]) x.copyWithin(to * d, from * d, (from + 1) * d);
+    const xs = new Storage(n * d), g8 = new Storage((Math.ceil(n / 8) * (64 + 8 * d)) / 4);
+    const qs_ = new Storage(3 * d), q8 = new Storage((64 + 8 * d) / 4);
     const oD = new Storage(n), oI = new Storage(n);
     xs.f32view().set(x); qs_.f32view().set(qx);
-    K().quantize_i8_rows(xs.ptr, d, 0, n, g8.ptr, gs.ptr, gn.ptr);
-    K().quantize_i8_rows(qs_.ptr, d, 0, 1, q8.ptr, qs.ptr, qn.ptr);
-    const buf = wasmMemory().buffer;
-    const G = new Int8Array(buf, g8.ptr, n * d), Q = new Int8Array(buf, q8.ptr, d);
+    K().quantize_i8_rows(xs.ptr, d, 0, n, g8.ptr);
+    K().quantize_i8_rows(qs_.ptr, d, 0, 3, q8.ptr);
+    const G = i8Blocks(g8.ptr, n, d), Q = i8Blocks(q8.ptr, 3, d);
     const ref = Array.from({ length: n }, (_, r) => quantRef(x, d, r));
-    const qr = quantRef(qx, d, 0);
+    // Query 1 of a block of three (q0 = 1: its values, scale and norm from slot 1).
+    const qr = quantRef(qx, d, 1), qi = Q.row(1);
     const key = (j: number) => {
+      const gj = G.row(j);
       let dot = 0;
-      for (let k = 0; k < d; k++) dot += Q[k] * G[j * d + k];
+      for (let k = 0; k < d; k++) dot += qi[k] * gj[k];
       return f(f(qr.n2 + ref[j].n2) - f(f(f(2 * qr.s) * ref[j].s) * f(dot)));
     };
-    for (const [g0, g1] of [[0, n], [2, n], [0, 1], [3, 7], [1, 12], [5, 28], [0, 16], [1, 42]]) {
+    // Whole ranges, ranges with head and tail rows, exactly 64 whole-block rows, fewer (no runs).
+    for (const [g0, g1] of [[0, n], [3, n], [0, 1], [3, 7], [1, 70], [8, 72], [5, 140], [7, 150], [1, 42], [64, 150]]) {
       const keys = [];
       for (let j = g0; j < g1; j++) keys.push({ j, v: key(j) });
       keys.sort((a, b) => a.v - b.v || a.j - b.j);
-      for (const c of [...new Set([1, 2, 3, Math.ceil((g1 - g0) / 2), g1 - g0])].filter((c) => c <= g1 - g0)) {
-        K().scan_i8(q8.ptr, qs.ptr, qn.ptr, 1, g8.ptr, gs.ptr, gn.ptr, g0, g1, d, c, oD.ptr, oI.ptr);
+      for (const c of [...new Set([1, 2, 3, 17, Math.ceil((g1 - g0) / 2), g1 - g0])].filter((c) => c <= g1 - g0)) {
+        K().scan_i8(q8.ptr, 1, 1, g8.ptr, g0, g1, d, c, oD.ptr, oI.ptr);
         const what = `rows [${g0}, ${g1}) c=${c}`;
         assert.equal(Array.from(oI.i32view().subarray(0, c)), keys.slice(0, c).map((e) => e.j), `${what}: rows`);
         assert.equal(Array.from(oD.f32view().subarray(0, c)), keys.slice(0, c).map((e) => e.v), `${what}: keys`);
       }
     }
-    for (const s of [xs, g8, gs, gn, qs_, q8, qs, qn, oD, oI]) s.dispose();
+    for (const s of [xs, g8, qs_, q8, oD, oI]) s.dispose();
   });
 
   test(`encode_f16 + scan_f16 d=${d} rows=41 nq=3 c=5, range [1, 41): squared distances to the decoded rows`, () => {
@@ -457,19 +475,20 @@ test('i8_bounds d=1,5,17,128 rows [2, 23): max dequantization error and max norm
   for (const d of [1, 5, 17, 128]) {
     const rng = new Rng(40 + d);
     const n = 23;
-    const xs = new Storage(n * d), g8 = new Storage(Math.ceil((n * d) / 4)), gs = new Storage(n), gn = new Storage(n), out = new Storage(2);
+    const xs = new Storage(n * d), g8 = new Storage((Math.ceil(n / 8) * (64 + 8 * d)) / 4), out = new Storage(2);
     const xv = xs.f32view();
     for (let i = 0; i < n * d; i++) xv[i] = rng.normal() * (i % 7 === 0 ? 3 : 0.2);
-    K().quantize_i8_rows(xs.ptr, d, 0, n, g8.ptr, gs.ptr, gn.ptr);
-    kernels<{ i8_bounds(x: number, d: number, r0: number, r1: number, q: number, s: number, n2: number, out: number): void }>()
-      .i8_bounds(xs.ptr, d, 2, n, g8.ptr, gs.ptr, gn.ptr, out.ptr);
-    const G = new Int8Array(wasmMemory().buffer, g8.ptr, n * d);
+    K().quantize_i8_rows(xs.ptr, d, 0, n, g8.ptr);
+    kernels<{ i8_bounds(x: number, d: number, r0: number, r1: number, q: number, out: number): void }>()
+      .i8_bounds(xs.ptr, d, 2, n, g8.ptr, out.ptr);
+    const G = i8Blocks(g8.ptr, n, d);
     let e = 0, nm = 0;
     for (let r = 2; r < n; r++) {
       let t = 0;
-      for (let k = 0; k < d; k++) t += (xv[r * d + k] - gs.f32view()[r] * G[r * d + k]) ** 2;
+      const q = G.row(r);
+      for (let k = 0; k < d; k++) t += (xv[r * d + k] - G.scale(r) * q[k]) ** 2;
       e = Math.max(e, Math.sqrt(t));
-      nm = Math.max(nm, gn.f32view()[r]);
+      nm = Math.max(nm, G.norm2(r));
     }
     const o = out.f32view();
     // f32 rounding of x − s·q (about an ulp of x per value) is all that separates them.
@@ -477,9 +496,9 @@ test('i8_bounds d=1,5,17,128 rows [2, 23): max dequantization error and max norm
     assert.is(o[1], nm, `d=${d}: max norm²`);
     // Rounding to the nearest step: at most half a step (s/2) per value.
     let half = 0;
-    for (let r = 2; r < n; r++) half = Math.max(half, (gs.f32view()[r] / 2) * Math.sqrt(d));
+    for (let r = 2; r < n; r++) half = Math.max(half, (G.scale(r) / 2) * Math.sqrt(d));
     assert.ok(o[0] <= half * (1 + 1e-5) + 1e-6, `d=${d}: ${o[0]} within s/2·√d = ${half}`);
-    for (const s of [xs, g8, gs, gn, out]) s.dispose();
+    for (const s of [xs, g8, out]) s.dispose();
   }
 });
 
@@ -645,6 +664,59 @@ test('releaseRows: int8 quantized in place, float32 rows read from the gallery f
   const g2 = readGalleryStream(path).gallery;
   assert.throws(() => g2.releaseRows({ rows: 5, read: () => {} }), /CompactGallery.releaseRows: expected a RowReader over the gallery's \d+ rows, got one over 5/);
   g2.dispose();
+});
+
+test('inPlaceRounds: every round writes its i8 blocks below the float32 rows it has yet to read; none below dim 3', () => {
+  for (const d of [1, 2, 3, 4, 5, 8, 9, 16, 127, 128, 1000]) {
+    for (const n of [0, 1, 7, 8, 4095, 4096, 4097, 5000, 10001, 123457, 4704399]) {
+      const bytes = 4 * d * n;
+      const r = inPlaceRounds(n, d, bytes);
+      if (d <= 2 && n > 4096) { assert.is(r, null, `d=${d} n=${n}`); continue; }
+      if (i8BlockBytes(n, d) > bytes) { assert.is(r, null, `d=${d} n=${n}: the blocks do not fit`); continue; }
+      assert.ok(r !== null, `d=${d} n=${n}`);
+      let a = Math.min(n, 4096);
+      for (const [a0, b] of r) {
+        assert.is(a0, a, `d=${d} n=${n}: rounds follow each other`);
+        assert.ok(b > a0 && (b % 8 === 0 || b === n), `d=${d} n=${n}: round [${a0}, ${b})`);
+        assert.ok(i8BlockBytes(b, d) <= 4 * d * a0, `d=${d} n=${n}: round [${a0}, ${b}) writes below row ${a0}'s float32 bytes`);
+        a = b;
+      }
+      assert.is(a, n, `d=${d} n=${n}: the rounds reach the last row`);
+    }
+  }
+  // At dim 128 each round takes about 3.76 times the rows before it (512 bytes of float32 a row against 136).
+  const r = inPlaceRounds(4704399, 128, 4 * 128 * 4704399) as Array<[number, number]>;
+  assert.ok(r.length <= 6 && r[0][1] === 8 * Math.floor((512 * 4096) / 1088), `${JSON.stringify(r)}`);
+});
+
+test('releaseRows at dims 1, 2, 3 and 8 (5,000 rows): in place where the rounds allow, else blocks of their own; searches as before', () => {
+  for (const d of [1, 2, 3, 8]) {
+    const n = 5000, rng = new Rng(70 + d);
+    const x = new Float32Array(n * d);
+    for (let i = 0; i < x.length; i++) x[i] = rng.normal();
+    const g = new CompactGallery({ dim: d, people: ['a', 'b', 'c'], labels: Array.from({ length: n }, (_, i) => i % 3) });
+    try {
+      g.rowBytes(0, n).set(new Uint8Array(x.buffer));
+      const q = new Float32Array(3 * d);
+      for (let i = 0; i < q.length; i++) q[i] = rng.normal();
+      g.buildCompact('i8');
+      const want = [g.search(q, 5), g.search(q, 5, { precision: 'i8', candidates: 20 }), g.search(q.subarray(0, d), 5, { precision: 'i8', candidates: 20 })];
+      g.dropCompact();
+      const ptr = g.rowsPtr();
+      g.releaseRows({ rows: n, read: (a, b, into) => into.set(new Uint8Array(x.buffer, a * d * 4, (b - a) * d * 4)) });
+      const inPlace = inPlaceRounds(n, d, 4 * d * n) !== null;
+      assert.is(inPlace, d >= 3, `d=${d}`);
+      assert.is(g.rowsPtr() === ptr, inPlace, `d=${d}: blocks in the float32 block (${inPlace})`);
+      assert.is(g.memory().compact, inPlace ? 4 * d * n : i8BlockBytes(n, d), `d=${d}: bytes held`);
+      const got = [g.search(q, 5), g.search(q, 5, { precision: 'i8', candidates: 20 }), g.search(q.subarray(0, d), 5, { precision: 'i8', candidates: 20 })];
+      for (let t = 0; t < want.length; t++) {
+        assert.equal(got[t].indices, want[t].indices, `d=${d}, search ${t}: rows`);
+        assert.equal(got[t].distances, want[t].distances, `d=${d}, search ${t}: distances`);
+      }
+    } finally {
+      g.dispose();
+    }
+  }
 });
 
 test('exportNpy: .npy files numpy reads (header dict, 64-byte alignment), rows and labels bit for bit', () => {
