@@ -333,7 +333,7 @@ const wasmNow = wasmMemory().buffer.byteLength;
 const bothBytes = storedF32 + s.total * bytesPerRow('i8', d) + memI8.index;
 console.log('');
 line('stored gallery (float32 rows)', `${(storedF32 / GB).toFixed(3)} GB (file ${(w.bytes / GB).toFixed(3)} GB)`, '');
-line('wasm memory (int8 in place + scales + index)', `${(wasmNow / GB).toFixed(3)} GB (block ${(memI8.compact / GB).toFixed(3)} + index ${(memI8.index / GB).toFixed(3)})`, '≤ 4 GiB one wasm32 memory');
+line('wasm memory (int8 blocks in place + index)', `${(wasmNow / GB).toFixed(3)} GB (block ${(memI8.compact / GB).toFixed(3)} + index ${(memI8.index / GB).toFixed(3)})`, '≤ 4 GiB one wasm32 memory');
 line(`peak RSS of the whole run${withF16 ? ' (incl. the f16 experiment)' : ''}`, `${(peak / GB).toFixed(3)} GB = ${(peak / storedF32).toFixed(3)}× stored`, 'target ≤ 1.3× stored');
 line('peak RSS before the int8 copy (f32 served)', `${(f32PeakRss / GB).toFixed(3)} GB = ${(f32PeakRss / storedF32).toFixed(3)}×`, '');
 line('f32 + a separate int8 copy would hold', `${(bothBytes / GB).toFixed(3)} GB = ${(bothBytes / storedF32).toFixed(3)}× before Node's own`, 'why the copy goes in place');

@@ -130,6 +130,15 @@ const SCAN_MIN_PART = 1 << 19;
 /** Work (pair·dim products) a part of the diameters must have. */
 const DIAMETER_MIN_PART = 1 << 19;
 
+/**
+ * Relative bound on the f32 rounding of an exact distance over dim values (rerank_f32, knn_f32: a
+ * sum of dim squares in f32, then its square root), at least 1e-5: the margin certify leaves
+ * between its bound and the distances it is compared with.
+ */
+function distanceRounding(dim: number): number {
+  return Math.max(1e-5, (dim + 8) * 2 ** -24);
+}
+
 /** Rows releaseRows quantizes through a copy before the in-place rounds. */
 const IN_PLACE_COPY = 4096;
 
@@ -660,22 +669,37 @@ export class CompactGallery {
     cD: number, outD: number, outI: number): number {
     const d = this.dim, buf = wasmMemory().buffer;
     const { errG, normMax } = this.i8Bounds();
-    const qv = new Float32Array(buf, qp, m * d), q8 = new Int8Array(buf, q8p, i8BlockBytes(m, d));
-    const meta = new Float32Array(buf, q8p, i8BlockBytes(m, d) / 4);
+    const { eq, qn } = this.queryI8(qp, m, q8p);
+    const rel = distanceRounding(d);
     const keys = new Float32Array(buf, cD, m * c), od = new Float32Array(buf, outD, m * kk);
     const fail: number[] = [];
     for (let i = 0; i < m; i++) {
-      let e2 = 0;
-      const s = meta[i8ScaleIndex(i, d)], qn = meta[i8ScaleIndex(i, d) + 8], r = i8RowOffset(i, d);
-      for (let t = 0; t < d; t++) { const u = qv[i * d + t] - s * q8[r + t]; e2 += u * u; }
-      const eq = Math.sqrt(e2) * (1 + 1e-6) + 1e-7;
-      const delta = 1e-5 * (qn + normMax) + 1e-7;
-      const lower = Math.sqrt(Math.max(0, keys[i * c + c - 1] - delta)) - eq - errG;
+      const delta = 1e-5 * (qn[i] + normMax) + 1e-7;
+      const lower = Math.sqrt(Math.max(0, keys[i * c + c - 1] - delta)) - eq[i] - errG;
       const dk = od[i * kk + kk - 1];
-      if (!(lower * (1 - 1e-5) - 1e-6 > dk * (1 + 1e-5))) fail.push(i);
+      if (!(lower * (1 - rel) - 1e-6 > dk * (1 + rel))) fail.push(i);
     }
     if (fail.length > 0) rescanQueries(qp, d, fail, kk, outD, outI, (q, n, oD, oI) => this.scanF32(q, n, kk, start, end, oD, oI));
     return fail.length;
+  }
+
+  /**
+   * Each quantized query's dequantization error ‖q − q̂‖ (float64, with a margin for the f32 values
+   * it is computed from) and squared norm ‖q̂‖², from its i8 block.
+   */
+  private queryI8(qp: number, m: number, q8p: number): { eq: Float64Array; qn: Float64Array } {
+    const d = this.dim, buf = wasmMemory().buffer;
+    const qv = new Float32Array(buf, qp, m * d), q8 = new Int8Array(buf, q8p, i8BlockBytes(m, d));
+    const meta = new Float32Array(buf, q8p, i8BlockBytes(m, d) / 4);
+    const eq = new Float64Array(m), qn = new Float64Array(m);
+    for (let i = 0; i < m; i++) {
+      let e2 = 0;
+      const s = meta[i8ScaleIndex(i, d)], r = i8RowOffset(i, d);
+      for (let t = 0; t < d; t++) { const u = qv[i * d + t] - s * q8[r + t]; e2 += u * u; }
+      eq[i] = Math.sqrt(e2) * (1 + 1e-6) + 1e-7;
+      qn[i] = meta[i8ScaleIndex(i, d) + 8];
+    }
+    return { eq, qn };
   }
 
   /** The int8 copy's error bounds (i8_bounds over every row, split over threads), kept until it changes. */
