@@ -394,6 +394,7 @@ function scan1_i8_streams(qi: usize, two: f32, qn: f32, g: usize, g0: i32, g1: i
  * Outputs must not overlap the inputs.
  */
 export function scan_i8(q: usize, q0: i32, nq: i32, g: usize, g0: i32, g1: i32, d: i32, c: i32, outD: usize, outI: usize): void {
+  const bsz = i8Block(d);
   let gb = 16384 / (d > 0 ? d : 1);
   if (gb < 4) gb = 4;
   const d16 = d & ~15;
@@ -414,8 +415,11 @@ export function scan_i8(q: usize, q0: i32, nq: i32, g: usize, g0: i32, g1: i32, 
         const qnv = lanes4f(i8Norm2(q, a, d), i8Norm2(q, a + 1, d), i8Norm2(q, a + 2, d), i8Norm2(q, a + 3, d));
         const twov = f32x4.mul(f32x4.splat(2), lanes4f(i8Scale(q, a, d), i8Scale(q, a + 1, d), i8Scale(q, a + 2, d), i8Scale(q, a + 3, d)));
         let j = jb0;
+        // Pairs from an even row lie in one block: one base for both rows and their meta.
+        if ((j & 1) != 0 && j < jb1) { offerRow4(q, a, g, j, d, c, outD, outI, i, j - g0); j++; }
         for (; j + 2 <= jb1; j += 2) {
-          const r0 = i8Row(g, j, d), r1 = i8Row(g, j + 1, d);
+          const mp = g + <usize>(j >> 3) * bsz + (<usize>(j & 7) << 2);
+          const r0 = g + <usize>(j >> 3) * bsz + 64 + <usize>(j & 7) * <usize>d, r1 = r0 + <usize>d;
           let a00 = i32x4.splat(0), a01 = i32x4.splat(0), a10 = i32x4.splat(0), a11 = i32x4.splat(0);
           let a20 = i32x4.splat(0), a21 = i32x4.splat(0), a30 = i32x4.splat(0), a31 = i32x4.splat(0);
           for (let k = 0; k < d16; k += 16) {
@@ -451,8 +455,8 @@ export function scan_i8(q: usize, q0: i32, nq: i32, g: usize, g0: i32, g1: i32, 
             S1 = i32x4.add(S1, lanes4(s01, s11, s21, s31));
           }
           // Keys of the 8 pairs, lane t = query i + t: (qn + gn) − ((2·qs)·gs)·dot, as the scalar formula.
-          const K0 = f32x4.sub(f32x4.add(qnv, f32x4.splat(i8Norm2(g, j, d))), f32x4.mul(f32x4.mul(twov, f32x4.splat(i8Scale(g, j, d))), f32x4.convert_i32x4_s(S0)));
-          const K1 = f32x4.sub(f32x4.add(qnv, f32x4.splat(i8Norm2(g, j + 1, d))), f32x4.mul(f32x4.mul(twov, f32x4.splat(i8Scale(g, j + 1, d))), f32x4.convert_i32x4_s(S1)));
+          const K0 = f32x4.sub(f32x4.add(qnv, f32x4.splat(load<f32>(mp, 32))), f32x4.mul(f32x4.mul(twov, f32x4.splat(load<f32>(mp))), f32x4.convert_i32x4_s(S0)));
+          const K1 = f32x4.sub(f32x4.add(qnv, f32x4.splat(load<f32>(mp, 36))), f32x4.mul(f32x4.mul(twov, f32x4.splat(load<f32>(mp, 4))), f32x4.convert_i32x4_s(S1)));
           const seen = j - g0;
           // Full heaps whose roots both keys exceed (most pairs of a long scan) take neither row.
           if (seen >= c) {
@@ -464,13 +468,7 @@ export function scan_i8(q: usize, q0: i32, nq: i32, g: usize, g0: i32, g1: i32, 
           offer2(outD, outI, c, i + 2, seen, j, f32x4.extract_lane(K0, 2), f32x4.extract_lane(K1, 2));
           offer2(outD, outI, c, i + 3, seen, j, f32x4.extract_lane(K0, 3), f32x4.extract_lane(K1, 3));
         }
-        for (; j < jb1; j++) {
-          for (let t = 0; t < 4; t++) {
-            const two = <f32>2 * i8Scale(q, a + t, d);
-            const s = dot_i8(i8Row(q, a + t, d), i8Row(g, j, d), d);
-            qOffer(outD + (<usize>((i + t) * c) << 2), outI + (<usize>((i + t) * c) << 2), j - g0, c, i8Norm2(q, a + t, d) + i8Norm2(g, j, d) - two * i8Scale(g, j, d) * <f32>s, j);
-          }
-        }
+        if (j < jb1) offerRow4(q, a, g, j, d, c, outD, outI, i, j - g0);
       }
       // The last nq % 4 queries of the block: tiles of 1 query × 4 rows.
       for (; i < qb1; i++) {
@@ -498,6 +496,15 @@ export function scan_i8(q: usize, q0: i32, nq: i32, g: usize, g0: i32, g1: i32, 
     }
   }
   for (let i = 0; i < nq; i++) qSort(outD + (<usize>(i * c) << 2), outI + (<usize>(i * c) << 2), c);
+}
+
+/** Offers gallery row j (i8 blocks at g) to the heaps of queries a..a+3 (i8 blocks at q; lists i..i+3 of outD / outI), as the scalar formula. */
+@inline function offerRow4(q: usize, a: i32, g: usize, j: i32, d: i32, c: i32, outD: usize, outI: usize, i: i32, seen: i32): void {
+  for (let t = 0; t < 4; t++) {
+    const two = <f32>2 * i8Scale(q, a + t, d);
+    const s = dot_i8(i8Row(q, a + t, d), i8Row(g, j, d), d);
+    qOffer(outD + (<usize>((i + t) * c) << 2), outI + (<usize>((i + t) * c) << 2), seen, c, i8Norm2(q, a + t, d) + i8Norm2(g, j, d) - two * i8Scale(g, j, d) * <f32>s, j);
+  }
 }
 
 /** [Σ a, Σ b, Σ c, Σ e]: the lane sums of 4 int32 vectors in one vector (exact). */

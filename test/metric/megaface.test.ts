@@ -230,9 +230,9 @@ test('encode_f16: golden values and the rounding reference on 5,000 values', () 
 });
 
 for (const d of [1, 3, 5, 16, 17, 33, 128]) {
-  test(`quantize_i8_rows + scan_i8 d=${d} rows=23 nq=5 c=7, range [2, 23): keys and order as the scalar reference`, () => {
+  test(`quantize_i8_rows + scan_i8 d=${d} rows=23 nq=5 c=7, ranges from rows 2, 3 and 5: keys and order as the scalar reference`, () => {
     const rng = new Rng(d);
-    const n = 23, nq = 5, c = 7, g0 = 2;
+    const n = 23, nq = 5, c = 7;
     const x = new Float32Array(n * d), qx = new Float32Array(nq * d);
     for (let i = 0; i < x.length; i++) x[i] = rng.normal();
     for (let i = 0; i < qx.length; i++) qx[i] = rng.normal();
@@ -256,16 +256,16 @@ for (const d of [1, 3, 5, 16, 17, 33, 128]) {
       for (let k = 0; k < d; k++) dot += qi[k] * gj[k];
       return f(f(qr.n2 + ref[j].n2) - f(f(f(2 * qr.s) * ref[j].s) * f(dot)));
     };
-    // All queries, then queries [2, 5) alone (q0 = 2: the lists start at query 2's).
-    for (const [q0, m] of [[0, nq], [2, 3]]) {
+    // All queries, queries [2, 5) alone (q0 = 2: the lists start at query 2's), ranges from odd rows.
+    for (const [q0, m, g0] of [[0, nq, 2], [2, 3, 2], [0, nq, 3], [1, 4, 5]]) {
       K().scan_i8(q8.ptr, q0, m, g8.ptr, g0, n, d, c, oD.ptr, oI.ptr);
       for (let t = 0; t < m; t++) {
         const i = q0 + t;
         const keys = [];
         for (let j = g0; j < n; j++) keys.push({ j, v: key(i, j) });
         keys.sort((a, b) => a.v - b.v || a.j - b.j);
-        assert.equal(Array.from(oI.i32view().subarray(t * c, (t + 1) * c)), keys.slice(0, c).map((e) => e.j), `q0 ${q0}: query ${i} rows`);
-        assert.equal(Array.from(oD.f32view().subarray(t * c, (t + 1) * c)), keys.slice(0, c).map((e) => e.v), `q0 ${q0}: query ${i} keys`);
+        assert.equal(Array.from(oI.i32view().subarray(t * c, (t + 1) * c)), keys.slice(0, c).map((e) => e.j), `q0 ${q0}, g0 ${g0}: query ${i} rows`);
+        assert.equal(Array.from(oD.f32view().subarray(t * c, (t + 1) * c)), keys.slice(0, c).map((e) => e.v), `q0 ${q0}, g0 ${g0}: query ${i} keys`);
       }
     }
     for (const s of [xs, g8, qs_, q8, oD, oI]) s.dispose();
