@@ -254,7 +254,7 @@ export class CompactGallery {
 
   /** Bytes held in the engine's memory: float32 rows, the compact copy, the person index. */
   memory(): { f32: number; compact: number; index: number; total: number } {
-    // After releaseRows the float32 block holds the int8 rows (its first quarter): counted as compact.
+    // After releaseRows the float32 block holds the int8 blocks (its first (dim + 8)/(4·dim)): counted as compact.
     const f32 = this.reader ? 0 : this.vec.length * 4;
     const c = this.compact;
     const compact = c ? c.data.length * 4 : 0;
