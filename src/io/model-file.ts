@@ -6,6 +6,7 @@ import { FileFormatError, f32chunk, readContainer, writeContainer } from './cont
 import { moduleFromConfig, type Module, type ModuleConfig } from '../nn/index.js';
 import type { Preprocess } from '../data/index.js';
 import type { StateDict } from '../metric/model.js';
+import { flavour } from '../wasm.js';
 
 export interface ModelFile {
   model: Module;
@@ -13,6 +14,13 @@ export interface ModelFile {
   /** Hex SHA-256 of architecture, preprocessing and weights. */
   hash: string;
   meta: Record<string, unknown>;
+  /**
+   * The engine that saved the file: its build ('release' = SIMD128, 'relaxed' = relaxed SIMD with
+   * fused multiply-add, 'debug') and the runtime. The builds round differently, so a model trained
+   * on one does not repeat its bits on the other (its embeddings agree to float32 rounding).
+   * Absent in files saved before it was recorded. Not part of the hash.
+   */
+  engine?: { build: string; runtime: string };
 }
 
 /** The hash of a model as stored (architecture + preprocessing + weights in name order). */
@@ -39,7 +47,7 @@ export function saveModel(path: string, model: Module, preprocess: Preprocess, m
   const hash = modelHash(config, preprocess, sd);
   const names = Object.keys(sd).sort();
   writeContainer(path, {
-    kind: 'model', architecture: config, preprocess, hash, meta,
+    kind: 'model', architecture: config, preprocess, hash, meta, engine: { build: flavour(), runtime: runtime() },
     tensors: Object.fromEntries(names.map((n) => [n, sd[n].shape])),
   }, names.map((n) => ({ name: n, data: sd[n].data })));
   return hash;
@@ -48,7 +56,7 @@ export function saveModel(path: string, model: Module, preprocess: Preprocess, m
 /** Loads a model file; every check passes before a model is built. */
 export function loadModel(path: string): ModelFile {
   const { header, chunks } = readContainer(path, 'model');
-  const h = header as unknown as { architecture: ModuleConfig; preprocess: Preprocess; hash: string; meta: Record<string, unknown>; tensors: Record<string, number[]> };
+  const h = header as unknown as { architecture: ModuleConfig; preprocess: Preprocess; hash: string; meta: Record<string, unknown>; engine?: unknown; tensors: Record<string, number[]> };
   const sd: StateDict = {};
   for (const [name, shape] of Object.entries(h.tensors ?? {})) {
     const c = chunks.get(name);
@@ -72,5 +80,15 @@ export function loadModel(path: string): ModelFile {
     throw new FileFormatError(path, `weights do not fit the architecture: ${(err as Error).message}`);
   }
   model.eval();
-  return { model, preprocess: h.preprocess, hash, meta: h.meta ?? {} };
+  const e = h.engine as { build?: unknown; runtime?: unknown } | undefined;
+  const engine = e && typeof e.build === 'string' && typeof e.runtime === 'string' ? { build: e.build, runtime: e.runtime } : undefined;
+  return { model, preprocess: h.preprocess, hash, meta: h.meta ?? {}, ...(engine ? { engine } : {}) };
+}
+
+/** The JavaScript runtime, as a model file records it: 'node v20.20.2', or the browser's user agent. */
+function runtime(): string {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  if (p?.versions?.node) return `node v${p.versions.node}`;
+  const nav = (globalThis as { navigator?: { userAgent?: string } }).navigator;
+  return nav?.userAgent ?? 'unknown';
 }

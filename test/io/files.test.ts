@@ -11,6 +11,7 @@ import { randn } from '../../src/tensor.js';
 import { tidy } from '../../src/memory.js';
 import { Rng } from '../../src/random.js';
 import type { Preprocess } from '../../src/data/index.js';
+import { flavour } from '../../src/wasm.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'facemetric-files-'));
 const pre: Preprocess = { size: [16, 16], grey: true, standardize: true };
@@ -24,6 +25,7 @@ test('a model file round-trips: same architecture, same embeddings bit for bit, 
   assert.is(f.hash, hash);
   assert.equal(f.preprocess, pre);
   assert.equal(f.meta, { note: 'test' });
+  assert.equal(f.engine, { build: flavour(), runtime: `node ${process.version}` }, 'the engine that saved it');
   assert.equal(f.model.config(), m.config());
   tidy(() => {
     const x = randn([3, 16, 16, 1], new Rng(1));
