@@ -4,8 +4,8 @@
 import { Storage, keep } from './memory.js';
 import { describe, fmtShape, rangeError, typeError } from './errors.js';
 import { backward as runBackward, type GraphNode } from './autograd.js';
-import { kernels } from './wasm.js';
-import { STREAM_MIN_PART, runRange } from './threads.js';
+import { kernels, wasmMemory } from './wasm.js';
+import { STREAM_MIN_PART, partScratch, partsFor, runParts, runRange, splitRange } from './threads.js';
 import type { Rng } from './random.js';
 
 export type Shape = readonly number[];
@@ -84,7 +84,7 @@ export class Tensor {
 
   /** Number of NaN or infinite values. */
   countNonFinite(): number {
-    return kernels<ElementwiseKernels>().count_nonfinite_f32(this.ptr, this.size);
+    return countNonFinite(this.ptr, this.size);
   }
 
   /** Frees the memory now (shared with views made by reshape/detach). Safe to call twice. */
@@ -191,4 +191,27 @@ export function parameter(t: Tensor, name?: string): Tensor {
   t.requiresGrad = true;
   if (name !== undefined) t.name = name;
   return keep(t);
+}
+
+/** Floats a part of countNonFinite must have for the count to be split over threads. */
+const NONFINITE_MIN_PART = 1 << 20;
+
+/**
+ * How many of the n floats at ptr in the engine's memory are NaN or ±Inf (the guard that keeps NaN
+ * out of models and galleries): one count_nonfinite_f32 call, or ranges of elements on the
+ * threads when the block is large, their counts added (the same count either way). Parts of at
+ * least 1 M floats: 512 K floats (a gradient of the reference network's size) took 83 µs on one
+ * thread and 108 µs split in two, 16 M floats 7.8 ms and 2.2 ms.
+ */
+export function countNonFinite(ptr: number, n: number): number {
+  const parts = Math.min(partsFor(n, NONFINITE_MIN_PART, 2), Math.ceil(n / 4));
+  if (parts <= 1) return kernels<ElementwiseKernels>().count_nonfinite_f32(ptr, n);
+  const b = splitRange(n, parts, 4);
+  const jobs: number[][] = [];
+  for (let i = 0; i + 1 < b.length; i++) jobs.push([ptr, b[i], b[i + 1], partScratch('nonfinite', i, 1)]);
+  runParts('count_nonfinite_part_f32', jobs);
+  const mem = new Int32Array(wasmMemory().buffer);
+  let bad = 0;
+  for (const j of jobs) bad += mem[j[3] >> 2];
+  return bad;
 }

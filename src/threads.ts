@@ -28,7 +28,7 @@ import { ARGS_PER_PART, H_ARGC, H_CLAIM, H_COMPLETED, H_ERR, H_FN, H_PARTS, H_ST
 /** Kernel exports that may run as parts on a worker. */
 const JOB_EXPORTS = [
   'gemm_f32', 'conv2d_fwd_f32', 'conv2d_fwd_pool_f32', 'conv2d_bwd_input_f32', 'conv2d_bwd_filter_part_f32', 'wino_fwd_f32', 'wino_bwd_filter_f32', 'wino_filter_f32', 'wino_filter_grad_f32', 'knn_f32', 'knn_gemm_f32', 'row_norms2_f32', 'diameter_f32', 'diameters_f32',
-  'relu_fwd_f32', 'relu_bwd_f32', 'bias_add_f32', 'colsum_part_f32', 'adam_step_f32', 'fill_f32', 'copy_f32', 'axpy_f32',
+  'relu_fwd_f32', 'relu_bwd_f32', 'bias_add_f32', 'colsum_part_f32', 'adam_step_f32', 'fill_f32', 'copy_f32', 'axpy_f32', 'count_nonfinite_part_f32',
   'maxpool2d_fwd_f32', 'maxpool2d_fwd_inference_f32', 'maxpool2d_bwd_f32', 'maxpool2d_bwd_tiled_f32', 'maxpool2d_colsum_tiled_f32',
   'scan_i8', 'scan_f16', 'rerank_f32', 'quantize_i8_rows', 'encode_f16', 'i8_bounds', 'stream_sum_f32',
   'batchnorm_stats_part_f32', 'batchnorm_fwd_f32', 'batchnorm_bwd_sums_part_f32', 'batchnorm_bwd_dx_f32',

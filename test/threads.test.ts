@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { Storage, tidy } from '../src/memory.js';
 import { unshareMemoryImport } from '../src/wasm.js';
-import { parameter, randn, tensor, Tensor } from '../src/tensor.js';
+import { countNonFinite, parameter, randn, tensor, Tensor } from '../src/tensor.js';
 import { Rng } from '../src/random.js';
 import { gemmInto } from '../src/ops/dense.js';
 import { conv2d, setConv2dAlgorithm, type Conv2dAlgorithm } from '../src/ops/conv2d.js';
@@ -269,6 +269,32 @@ test('kNN 2,000 × 64, one query and a batch of 40, at the default thresholds: 2
     }
   } finally {
     g.dispose();
+  }
+});
+
+test('countNonFinite over 1,000,003 floats: NaN and ±Inf at the parts\' edges counted once at 1, 2 and 3 threads', () => {
+  const n = 1_000_003, s = new Storage(n);
+  try {
+    const v = s.f32view();
+    v.fill(0.5);
+    // Around every cut of 2 and 3 parts (4-aligned), at both ends, and in the scalar tail.
+    const at = [0, 1, 3, 4, n - 1, n - 2, n - 3];
+    for (const parts of [2, 3]) for (const c of splitRange(n, parts, 4).slice(1, -1)) at.push(c - 1, c, c + 1);
+    const marks = [...new Set(at)];
+    marks.forEach((i, t) => { v[i] = t % 3 === 0 ? NaN : t % 3 === 1 ? Infinity : -Infinity; });
+    const before = getThreads(), scale = setSplitScale(0); // split at any size
+    try {
+      for (const th of [1, 2, 3]) {
+        setThreads(th);
+        assert.is(countNonFinite(s.ptr, n), marks.length, `${th} threads`);
+        assert.is(countNonFinite(s.ptr + 4 * 10, 5), marks.filter((i) => i >= 10 && i < 15).length, `${th} threads, 5 floats`);
+      }
+    } finally {
+      setThreads(before);
+      setSplitScale(scale);
+    }
+  } finally {
+    s.dispose();
   }
 });
 

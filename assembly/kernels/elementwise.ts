@@ -108,6 +108,15 @@ export function count_nonfinite_f32(x: usize, n: i32): i32 {
 }
 
 /**
+ * count_nonfinite_part_f32(x, i0, i1, out): writes to out (one i32) how many of x[i0..i1) are NaN
+ * or ±Inf, as count_nonfinite_f32; element ranges split over threads, each part with its own out,
+ * and the parts' counts added.
+ */
+export function count_nonfinite_part_f32(x: usize, i0: i32, i1: i32, out: usize): void {
+  store<i32>(out, count_nonfinite_f32(x + (<usize>i0 << 2), i1 - i0));
+}
+
+/**
  * bias_add_f32(x, rows, cols, bias, y): y[i, j] = x[i, j] + bias[j] for a row-major [rows × cols]
  * matrix (a dense output, or an NHWC activation seen as [N·H·W × C]). Lanes run along j; scalar
  * tail for cols % 4. y may alias x exactly.

@@ -1,9 +1,9 @@
 // Internal: embeddings given as a Tensor or a Float32Array, seen as rows of `dim` floats in the
 // engine's memory (a tensor is used in place; an array is copied into a temporary block that the
 // caller releases). Not part of the public API.
-import { Tensor } from '../tensor.js';
+import { Tensor, countNonFinite } from '../tensor.js';
 import { Storage } from '../memory.js';
-import { kernels, wasmMemory } from '../wasm.js';
+import { wasmMemory } from '../wasm.js';
 import { describe, fmtShape, rangeError, typeError } from '../errors.js';
 
 /** Embeddings accepted by the metric functions: a tensor [dim] or [n, dim], or n·dim floats. */
@@ -20,7 +20,6 @@ export interface Rows {
   release(): void;
 }
 
-interface K { count_nonfinite_f32(x: number, n: number): number }
 
 /**
  * Rows of `dim` floats from x. dim undefined: a tensor's last axis, or the whole array as one row.
@@ -51,7 +50,7 @@ export function toRows(where: string, what: string, x: unknown, dim?: number): R
 
 /** Throws naming the first row (of rows r0.. in the error's numbering) holding a NaN or ±Inf. */
 export function checkFinite(where: string, what: string, ptr: number, rows: number, dim: number, r0 = 0): void {
-  if (kernels<K>().count_nonfinite_f32(ptr, rows * dim) === 0) return;
+  if (countNonFinite(ptr, rows * dim) === 0) return;
   const v = f32At(ptr, rows * dim);
   for (let i = 0; i < rows * dim; i++) {
     if (!Number.isFinite(v[i])) {

@@ -10,15 +10,10 @@
 //       for (let i = 0; i < p.size; i++) pd[i] -= this.lr * Math.sign(gd[i]);
 //     }
 //   }
-import { Tensor, sameShape, zeros } from '../tensor.js';
+import { Tensor, countNonFinite, sameShape, zeros } from '../tensor.js';
 import { keep, tidy } from '../memory.js';
 import { noGrad } from '../autograd.js';
 import { checkInt, checkNumber, describe, fmtShape, rangeError, typeError } from '../errors.js';
-import { kernels } from '../wasm.js';
-
-interface K {
-  count_nonfinite_f32(x: number, n: number): number;
-}
 
 /** How a parameter is named in messages: `"conv1.w" [3,3,1,8]` or `#2 [8]`. */
 export function paramLabel(p: Tensor, index: number): string {
@@ -182,14 +177,13 @@ export abstract class Optimizer<O extends { lr: number }> {
   step(): void {
     const where = `${this.name}.step`;
     this.checkLive(where);
-    const k = kernels<K>();
     for (let i = 0; i < this.params.length; i++) {
       const p = this.params[i], g = p.grad;
       if (g === null) continue;
       if (!sameShape(g.shape, p.shape)) {
         throw rangeError(where, `the gradient of parameter ${paramLabel(p, i)} to have its shape`, fmtShape(g.shape));
       }
-      const bad = k.count_nonfinite_f32(g.ptr, g.size);
+      const bad = countNonFinite(g.ptr, g.size);
       if (bad > 0) {
         throw rangeError(where, `finite gradients`, `${bad} NaN/Inf value${bad === 1 ? '' : 's'} in the gradient of parameter ${paramLabel(p, i)}`,
           'no parameter was changed; lower the learning rate, clip gradients with clipGradNorm, or check the loss');
