@@ -143,7 +143,7 @@ function distanceRounding(dim: number): number {
 const IN_PLACE_COPY = 4096;
 
 /**
- * The rounds [a, b) after the first IN_PLACE_COPY rows in which releaseRows can write the i8 blocks
+ * @internal The rounds [a, b) after the first IN_PLACE_COPY rows in which releaseRows can write the i8 blocks
  * of n rows of dim values over their float32 rows (a block of `bytes` bytes): each round's blocks
  * end at or before row a's float32 bytes (4·dim·a), so no row is overwritten before it is read.
  * null when the blocks do not fit or a round could not advance (dim below 3).
