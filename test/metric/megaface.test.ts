@@ -311,6 +311,43 @@ for (const d of [1, 3, 5, 16, 17, 33, 128]) {
     for (const s of [xs, g8, qs_, q8, oD, oI]) s.dispose();
   });
 
+  test(`scan_f16 one query d=${d} (eight streams, decoded as read): every range and c as the scalar reference, ties by lower row`, () => {
+    const rng = new Rng(500 + d);
+    const n = 150;
+    const x = new Storage(n * d), h = new Storage(Math.ceil((n * d) / 2)), q = new Storage(d);
+    const scratch = new Storage(Math.max(4, Math.floor(4096 / d)) * d), oD = new Storage(n), oI = new Storage(n);
+    const xv = x.f32view(), qv = q.f32view();
+    // Normal values, half subnormals (|x| < 2^-14), signed zeros and values near the half's largest.
+    for (let i = 0; i < n * d; i++) {
+      const r = i % 11;
+      xv[i] = r === 3 ? rng.normal() * 1e-5 : r === 5 ? (i % 2 ? 0 : -0) : r === 7 ? rng.normal() * 2e4 : rng.normal() * 0.3;
+    }
+    for (let i = 0; i < d; i++) qv[i] = rng.normal() * 0.3;
+    for (const [to, from] of [[22, 6], [40, 6], [131, 6], [149, 6], [13, 2], [118, 2], [3, 70], [141, 70]]) xv.copyWithin(to * d, from * d, (from + 1) * d);
+    K().encode_f16(x.ptr, 0, n * d, h.ptr);
+    const H = new Uint16Array(wasmMemory().buffer, h.ptr, n * d);
+    const key = (j: number) => {
+      const l = [0, 0, 0, 0];
+      let k = 0;
+      for (; k + 4 <= d; k += 4) for (let t = 0; t < 4; t++) { const u = f(qv[k + t] - halfToFloat(H[j * d + k + t])); l[t] = f(l[t] + f(u * u)); }
+      let s = f(f(f(l[0] + l[1]) + l[2]) + l[3]);
+      for (; k < d; k++) { const u = f(qv[k] - halfToFloat(H[j * d + k])); s = f(s + f(u * u)); }
+      return s;
+    };
+    for (const [g0, g1] of [[0, n], [3, n], [0, 1], [3, 7], [1, 70], [8, 72], [5, 140], [7, 150], [64, 150]]) {
+      const keys = [];
+      for (let j = g0; j < g1; j++) keys.push({ j, v: key(j) });
+      keys.sort((a, b) => a.v - b.v || a.j - b.j);
+      for (const c of [...new Set([1, 2, 17, Math.ceil((g1 - g0) / 2), g1 - g0])].filter((c) => c <= g1 - g0)) {
+        K().scan_f16(q.ptr, 1, h.ptr, g0, g1, d, c, scratch.ptr, oD.ptr, oI.ptr);
+        const what = `rows [${g0}, ${g1}) c=${c}`;
+        assert.equal(Array.from(oI.i32view().subarray(0, c)), keys.slice(0, c).map((e) => e.j), `${what}: rows`);
+        assert.equal(Array.from(oD.f32view().subarray(0, c)), keys.slice(0, c).map((e) => e.v), `${what}: keys`);
+      }
+    }
+    for (const s of [x, h, q, scratch, oD, oI]) s.dispose();
+  });
+
   test(`encode_f16 + scan_f16 d=${d} rows=41 nq=3 c=5, range [1, 41): squared distances to the decoded rows`, () => {
     const rng = new Rng(100 + d);
     const n = 41, nq = 3, c = 5, g0 = 1;
