@@ -47,6 +47,24 @@ import { l2sq_f32, l2sq4_f32 } from './knn';
   }
 }
 
+/**
+ * Offers rows j, j + s, …, j + 7s with keys Ka (lanes 0–3) and Kb (lanes 0–3) to the heap (hd, hi)
+ * of capacity c that has been offered `seen` rows before; a full heap whose root all eight keys
+ * exceed takes none (the common case of a long scan), without offering them one by one.
+ */
+@inline function offer8(hd: usize, hi: usize, c: i32, seen: i32, Ka: v128, Kb: v128, j: i32, s: i32): void {
+  if (seen < c || !i32x4.all_true(v128.and(f32x4.gt(Ka, f32x4.splat(ldf(hd, 0))), f32x4.gt(Kb, f32x4.splat(ldf(hd, 0)))))) {
+    qOffer(hd, hi, seen, c, f32x4.extract_lane(Ka, 0), j);
+    qOffer(hd, hi, seen + 1, c, f32x4.extract_lane(Ka, 1), j + s);
+    qOffer(hd, hi, seen + 2, c, f32x4.extract_lane(Ka, 2), j + 2 * s);
+    qOffer(hd, hi, seen + 3, c, f32x4.extract_lane(Ka, 3), j + 3 * s);
+    qOffer(hd, hi, seen + 4, c, f32x4.extract_lane(Kb, 0), j + 4 * s);
+    qOffer(hd, hi, seen + 5, c, f32x4.extract_lane(Kb, 1), j + 5 * s);
+    qOffer(hd, hi, seen + 6, c, f32x4.extract_lane(Kb, 2), j + 6 * s);
+    qOffer(hd, hi, seen + 7, c, f32x4.extract_lane(Kb, 3), j + 7 * s);
+  }
+}
+
 /** Heap-sorts the full heap of k entries in place: ascending (value, row). */
 @inline function qSort(hd: usize, hi: usize, k: i32): void {
   for (let end = k - 1; end > 0; end--) {
@@ -303,17 +321,7 @@ function scan1_f16_streams(q: usize, h: usize, g0: i32, g1: i32, d: i32, c: i32,
   for (let j = g0; j < g0 + Q; j++) {
     const r0 = h + <usize>j * row, r1 = r0 + step, r2 = r1 + step, r3 = r2 + step;
     const r4 = r3 + step, r5 = r4 + step, r6 = r5 + step, r7 = r6 + step;
-    const Ka = l2sq4_f16(q, r0, r1, r2, r3, d), Kb = l2sq4_f16(q, r4, r5, r6, r7, d);
-    if (seen < c || !i32x4.all_true(v128.and(f32x4.gt(Ka, f32x4.splat(ldf(hd, 0))), f32x4.gt(Kb, f32x4.splat(ldf(hd, 0)))))) {
-      qOffer(hd, hi, seen, c, f32x4.extract_lane(Ka, 0), j);
-      qOffer(hd, hi, seen + 1, c, f32x4.extract_lane(Ka, 1), j + Q);
-      qOffer(hd, hi, seen + 2, c, f32x4.extract_lane(Ka, 2), j + 2 * Q);
-      qOffer(hd, hi, seen + 3, c, f32x4.extract_lane(Ka, 3), j + 3 * Q);
-      qOffer(hd, hi, seen + 4, c, f32x4.extract_lane(Kb, 0), j + 4 * Q);
-      qOffer(hd, hi, seen + 5, c, f32x4.extract_lane(Kb, 1), j + 5 * Q);
-      qOffer(hd, hi, seen + 6, c, f32x4.extract_lane(Kb, 2), j + 6 * Q);
-      qOffer(hd, hi, seen + 7, c, f32x4.extract_lane(Kb, 3), j + 7 * Q);
-    }
+    offer8(hd, hi, c, seen, l2sq4_f16(q, r0, r1, r2, r3, d), l2sq4_f16(q, r4, r5, r6, r7, d), j, Q);
     seen += 8;
   }
   for (let j = g0 + 8 * Q; j < g1; j++) {
@@ -463,17 +471,7 @@ function scan1_i8_streams(qi: usize, two: f32, qn: f32, g: usize, g0: i32, g1: i
           f32x4.mul(f32x4.mul(twov, lanes4f(load<f32>(p0 + m), load<f32>(p1 + m), load<f32>(p2 + m), load<f32>(p3 + m))), f32x4.convert_i32x4_s(Sa)));
         const Kb = f32x4.sub(f32x4.add(qnv, lanes4f(load<f32>(p4 + m, 32), load<f32>(p5 + m, 32), load<f32>(p6 + m, 32), load<f32>(p7 + m, 32))),
           f32x4.mul(f32x4.mul(twov, lanes4f(load<f32>(p4 + m), load<f32>(p5 + m), load<f32>(p6 + m), load<f32>(p7 + m))), f32x4.convert_i32x4_s(Sb)));
-        if (seen < c || !i32x4.all_true(v128.and(f32x4.gt(Ka, f32x4.splat(ldf(hd, 0))), f32x4.gt(Kb, f32x4.splat(ldf(hd, 0)))))) {
-          const j = (b << 3) + s;
-          qOffer(hd, hi, seen, c, f32x4.extract_lane(Ka, 0), j);
-          qOffer(hd, hi, seen + 1, c, f32x4.extract_lane(Ka, 1), j + jQ);
-          qOffer(hd, hi, seen + 2, c, f32x4.extract_lane(Ka, 2), j + 2 * jQ);
-          qOffer(hd, hi, seen + 3, c, f32x4.extract_lane(Ka, 3), j + 3 * jQ);
-          qOffer(hd, hi, seen + 4, c, f32x4.extract_lane(Kb, 0), j + 4 * jQ);
-          qOffer(hd, hi, seen + 5, c, f32x4.extract_lane(Kb, 1), j + 5 * jQ);
-          qOffer(hd, hi, seen + 6, c, f32x4.extract_lane(Kb, 2), j + 6 * jQ);
-          qOffer(hd, hi, seen + 7, c, f32x4.extract_lane(Kb, 3), j + 7 * jQ);
-        }
+        offer8(hd, hi, c, seen, Ka, Kb, (b << 3) + s, jQ);
         seen += 8;
       }
     }
