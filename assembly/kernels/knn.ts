@@ -23,6 +23,7 @@
 import { ldf, stf, ldi, sti, ldv, hsum } from '../mem';
 import { gemm_kernel_4x8, packA, packB } from './gemm';
 import { dot_f32 } from './elementwise';
+import { offer, offer8, sortHeap } from '../topk';
 
 /**
  * l2sq_f32(a, b, d): returns Σ_k (a[k] − b[k])² over d floats (a, b: [d], contiguous). Lanes run
@@ -77,47 +78,6 @@ export function l2_distance_f32(a: usize, b: usize, d: i32): f32 {
   return f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(s0), 1, s1), 2, s2), 3, s3);
 }
 
-/** Sifts the key (v, j) down from position c in the max-heap (hd, hi) of n entries. */
-@inline function siftDown(hd: usize, hi: usize, n: i32, v: f32, j: i32, c: i32): void {
-  while (true) {
-    let m = 2 * c + 1;
-    if (m >= n) break;
-    let mv = ldf(hd, m), mj = ldi(hi, m);
-    const r = m + 1;
-    if (r < n) {
-      const rv = ldf(hd, r), rj = ldi(hi, r);
-      if (rv > mv || (rv == mv && rj > mj)) { m = r; mv = rv; mj = rj; }
-    }
-    if (mv > v || (mv == v && mj > j)) { stf(hd, c, mv); sti(hi, c, mj); c = m; } else break;
-  }
-  stf(hd, c, v);
-  sti(hi, c, j);
-}
-
-/**
- * Offers (v, j) to the max-heap (hd, hi) of capacity k that has already been offered `seen`
- * candidates (so it holds min(seen, k) of them).
- */
-@inline function offer(hd: usize, hi: usize, seen: i32, k: i32, v: f32, j: i32): void {
-  if (seen < k) {
-    let c = seen;
-    while (c > 0) {
-      const p = (c - 1) >> 1;
-      const pv = ldf(hd, p), pj = ldi(hi, p);
-      if (pv > v || (pv == v && pj > j)) break;
-      stf(hd, c, pv);
-      sti(hi, c, pj);
-      c = p;
-    }
-    stf(hd, c, v);
-    sti(hi, c, j);
-  } else {
-    const tv = ldf(hd, 0);
-    if (v < tv || (v == tv && j < ldi(hi, 0))) siftDown(hd, hi, k, v, j, 0);
-  }
-}
-
-
 /**
  * One query against rows g0 … g1 − 1 read as eight streams: the range cut into eight equal parts
  * of Q rows (rows j, j + Q, …, j + 7Q together, two l2sq4_f32 tiles of four), then the rows past
@@ -134,20 +94,7 @@ function knn1_streams(qi: usize, g: usize, g0: i32, g1: i32, d: i32, k: i32, hd:
   for (let j = g0; j < g0 + Q; j++) {
     const r0 = g + <usize>j * row, r1 = r0 + qstep, r2 = r1 + qstep, r3 = r2 + qstep;
     const r4 = r3 + qstep, r5 = r4 + qstep, r6 = r5 + qstep, r7 = r6 + qstep;
-    const sa = f32x4.sqrt(l2sq4_f32(qi, r0, r1, r2, r3, d)), sb = f32x4.sqrt(l2sq4_f32(qi, r4, r5, r6, r7, d));
-    // A full heap whose root all eight distances exceed takes none of them (most steps of a long scan).
-    if (seen >= k) {
-      const top = f32x4.splat(ldf(hd, 0));
-      if (i32x4.all_true(v128.and(f32x4.gt(sa, top), f32x4.gt(sb, top)))) { seen += 8; continue; }
-    }
-    offer(hd, hi, seen, k, f32x4.extract_lane(sa, 0), j);
-    offer(hd, hi, seen + 1, k, f32x4.extract_lane(sa, 1), j + Q);
-    offer(hd, hi, seen + 2, k, f32x4.extract_lane(sa, 2), j + 2 * Q);
-    offer(hd, hi, seen + 3, k, f32x4.extract_lane(sa, 3), j + 3 * Q);
-    offer(hd, hi, seen + 4, k, f32x4.extract_lane(sb, 0), j + 4 * Q);
-    offer(hd, hi, seen + 5, k, f32x4.extract_lane(sb, 1), j + 5 * Q);
-    offer(hd, hi, seen + 6, k, f32x4.extract_lane(sb, 2), j + 6 * Q);
-    offer(hd, hi, seen + 7, k, f32x4.extract_lane(sb, 3), j + 7 * Q);
+    offer8(hd, hi, k, seen, f32x4.sqrt(l2sq4_f32(qi, r0, r1, r2, r3, d)), f32x4.sqrt(l2sq4_f32(qi, r4, r5, r6, r7, d)), j, Q);
     seen += 8;
   }
   for (let j = g0 + 8 * Q; j < g1; j++) {
@@ -271,14 +218,7 @@ export function knn_f32(q: usize, nq: i32, g: usize, g0: i32, g1: i32, d: i32, k
 /** Heap-sorts each of the nq full max-heaps of k entries (rows of outD, outI) in place: ascending (key, index). */
 function sortHeaps(nq: i32, k: i32, outD: usize, outI: usize): void {
   for (let i = 0; i < nq; i++) {
-    const hd = outD + (<usize>(i * k) << 2), hi = outI + (<usize>(i * k) << 2);
-    for (let end = k - 1; end > 0; end--) {
-      const tv = ldf(hd, 0), tj = ldi(hi, 0);
-      const lv = ldf(hd, end), lj = ldi(hi, end);
-      stf(hd, end, tv);
-      sti(hi, end, tj);
-      siftDown(hd, hi, end, lv, lj, 0);
-    }
+    sortHeap(outD + (<usize>(i * k) << 2), outI + (<usize>(i * k) << 2), k);
   }
 }
 

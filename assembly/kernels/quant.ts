@@ -9,72 +9,7 @@
 // were offered in, so a split scan followed by a merge gives exactly the unsplit result.
 import { ldf, stf, ldi, sti, ldv, hsum } from '../mem';
 import { l2sq_f32, l2sq4_f32 } from './knn';
-
-/** Sifts (v, j) down from position c in the max-heap (hd, hi) of n entries. */
-@inline function qSiftDown(hd: usize, hi: usize, n: i32, v: f32, j: i32, c: i32): void {
-  while (true) {
-    let m = 2 * c + 1;
-    if (m >= n) break;
-    let mv = ldf(hd, m), mj = ldi(hi, m);
-    const r = m + 1;
-    if (r < n) {
-      const rv = ldf(hd, r), rj = ldi(hi, r);
-      if (rv > mv || (rv == mv && rj > mj)) { m = r; mv = rv; mj = rj; }
-    }
-    if (mv > v || (mv == v && mj > j)) { stf(hd, c, mv); sti(hi, c, mj); c = m; } else break;
-  }
-  stf(hd, c, v);
-  sti(hi, c, j);
-}
-
-/** Offers (v, j) to the max-heap of capacity k that has been offered `seen` keys before. */
-@inline function qOffer(hd: usize, hi: usize, seen: i32, k: i32, v: f32, j: i32): void {
-  if (seen < k) {
-    let c = seen;
-    while (c > 0) {
-      const p = (c - 1) >> 1;
-      const pv = ldf(hd, p), pj = ldi(hi, p);
-      if (pv > v || (pv == v && pj > j)) break;
-      stf(hd, c, pv);
-      sti(hi, c, pj);
-      c = p;
-    }
-    stf(hd, c, v);
-    sti(hi, c, j);
-  } else {
-    const tv = ldf(hd, 0);
-    if (v < tv || (v == tv && j < ldi(hi, 0))) qSiftDown(hd, hi, k, v, j, 0);
-  }
-}
-
-/**
- * Offers rows j, j + s, …, j + 7s with keys Ka (lanes 0–3) and Kb (lanes 0–3) to the heap (hd, hi)
- * of capacity c that has been offered `seen` rows before; a full heap whose root all eight keys
- * exceed takes none (the common case of a long scan), without offering them one by one.
- */
-@inline function offer8(hd: usize, hi: usize, c: i32, seen: i32, Ka: v128, Kb: v128, j: i32, s: i32): void {
-  if (seen < c || !i32x4.all_true(v128.and(f32x4.gt(Ka, f32x4.splat(ldf(hd, 0))), f32x4.gt(Kb, f32x4.splat(ldf(hd, 0)))))) {
-    qOffer(hd, hi, seen, c, f32x4.extract_lane(Ka, 0), j);
-    qOffer(hd, hi, seen + 1, c, f32x4.extract_lane(Ka, 1), j + s);
-    qOffer(hd, hi, seen + 2, c, f32x4.extract_lane(Ka, 2), j + 2 * s);
-    qOffer(hd, hi, seen + 3, c, f32x4.extract_lane(Ka, 3), j + 3 * s);
-    qOffer(hd, hi, seen + 4, c, f32x4.extract_lane(Kb, 0), j + 4 * s);
-    qOffer(hd, hi, seen + 5, c, f32x4.extract_lane(Kb, 1), j + 5 * s);
-    qOffer(hd, hi, seen + 6, c, f32x4.extract_lane(Kb, 2), j + 6 * s);
-    qOffer(hd, hi, seen + 7, c, f32x4.extract_lane(Kb, 3), j + 7 * s);
-  }
-}
-
-/** Heap-sorts the full heap of k entries in place: ascending (value, row). */
-@inline function qSort(hd: usize, hi: usize, k: i32): void {
-  for (let end = k - 1; end > 0; end--) {
-    const tv = ldf(hd, 0), tj = ldi(hi, 0);
-    const lv = ldf(hd, end), lj = ldi(hi, end);
-    stf(hd, end, tv);
-    sti(hi, end, tj);
-    qSiftDown(hd, hi, end, lv, lj, 0);
-  }
-}
+import { offer, offer8, sortHeap } from '../topk';
 
 /** One slicing-by-8 step of the CRC register c over the 8 bytes at p. */
 @inline function crc8(table: usize, c: u32, p: usize): u32 {
@@ -326,7 +261,7 @@ function scan1_f16_streams(q: usize, h: usize, g0: i32, g1: i32, d: i32, c: i32,
   }
   for (let j = g0 + 8 * Q; j < g1; j++) {
     const r = h + <usize>j * row;
-    qOffer(hd, hi, seen, c, f32x4.extract_lane(l2sq4_f16(q, r, r, r, r, d), 0), j);
+    offer(hd, hi, seen, c, f32x4.extract_lane(l2sq4_f16(q, r, r, r, r, d), 0), j);
     seen++;
   }
 }
@@ -347,7 +282,7 @@ function scan1_f16_streams(q: usize, h: usize, g0: i32, g1: i32, d: i32, c: i32,
 export function scan_f16(q: usize, nq: i32, h: usize, g0: i32, g1: i32, d: i32, c: i32, scratch: usize, outD: usize, outI: usize): void {
   if (nq == 1) {
     scan1_f16_streams(q, h, g0, g1, d, c, outD, outI);
-    qSort(outD, outI, c);
+    sortHeap(outD, outI, c);
     return;
   }
   const row = <usize>d << 2;
@@ -380,16 +315,16 @@ export function scan_f16(q: usize, nq: i32, h: usize, g0: i32, g1: i32, d: i32, 
           const r0 = scratch + <usize>(j - jb0) * row, r1 = r0 + row, r2 = r1 + row, r3 = r2 + row;
           const s = l2sq4_f32(qi, r0, r1, r2, r3, d);
           const seen = j - g0;
-          qOffer(hd, hi, seen, c, f32x4.extract_lane(s, 0), j);
-          qOffer(hd, hi, seen + 1, c, f32x4.extract_lane(s, 1), j + 1);
-          qOffer(hd, hi, seen + 2, c, f32x4.extract_lane(s, 2), j + 2);
-          qOffer(hd, hi, seen + 3, c, f32x4.extract_lane(s, 3), j + 3);
+          offer(hd, hi, seen, c, f32x4.extract_lane(s, 0), j);
+          offer(hd, hi, seen + 1, c, f32x4.extract_lane(s, 1), j + 1);
+          offer(hd, hi, seen + 2, c, f32x4.extract_lane(s, 2), j + 2);
+          offer(hd, hi, seen + 3, c, f32x4.extract_lane(s, 3), j + 3);
         }
-        for (; j < jb1; j++) qOffer(hd, hi, j - g0, c, l2sq_f32(qi, scratch + <usize>(j - jb0) * row, d), j);
+        for (; j < jb1; j++) offer(hd, hi, j - g0, c, l2sq_f32(qi, scratch + <usize>(j - jb0) * row, d), j);
       }
     }
   }
-  for (let i = 0; i < nq; i++) qSort(outD + (<usize>(i * c) << 2), outI + (<usize>(i * c) << 2), c);
+  for (let i = 0; i < nq; i++) sortHeap(outD + (<usize>(i * c) << 2), outI + (<usize>(i * c) << 2), c);
 }
 
 /** Σ_k a[k]·b[k] over d int8 values (16 lanes a step, then a scalar tail), as an i32. */
@@ -480,7 +415,7 @@ function scan1_i8_streams(qi: usize, two: f32, qn: f32, g: usize, g0: i32, g1: i
   for (let j = g0; j < g1; j++) {
     if (j == A) j = A + (Q << 6);
     if (j >= g1) break;
-    qOffer(hd, hi, seen, c, qn + i8Norm2(g, j, d) - two * i8Scale(g, j, d) * <f32>dot_i8(qi, i8Row(g, j, d), d), j);
+    offer(hd, hi, seen, c, qn + i8Norm2(g, j, d) - two * i8Scale(g, j, d) * <f32>dot_i8(qi, i8Row(g, j, d), d), j);
     seen++;
   }
 }
@@ -510,7 +445,7 @@ export function scan_i8(q: usize, q0: i32, nq: i32, g: usize, g0: i32, g1: i32, 
   const d16 = d & ~15;
   if (nq == 1) {
     scan1_i8_streams(i8Row(q, q0, d), <f32>2 * i8Scale(q, q0, d), i8Norm2(q, q0, d), g, g0, g1, d, c, outD, outI);
-    qSort(outD, outI, c);
+    sortHeap(outD, outI, c);
     return;
   }
   for (let qb0 = 0; qb0 < nq; qb0 += QB) {
@@ -593,19 +528,19 @@ export function scan_i8(q: usize, q0: i32, nq: i32, g: usize, g0: i32, g1: i32, 
             f32x4.mul(f32x4.mul(f32x4.splat(two), lanes4f(i8Scale(g, j, d), i8Scale(g, j + 1, d), i8Scale(g, j + 2, d), i8Scale(g, j + 3, d))), f32x4.convert_i32x4_s(S)));
           const seen = j - g0;
           if (seen >= c && i32x4.all_true(f32x4.gt(K, f32x4.splat(ldf(hd, 0))))) continue; // none enters a full heap
-          qOffer(hd, hi, seen, c, f32x4.extract_lane(K, 0), j);
-          qOffer(hd, hi, seen + 1, c, f32x4.extract_lane(K, 1), j + 1);
-          qOffer(hd, hi, seen + 2, c, f32x4.extract_lane(K, 2), j + 2);
-          qOffer(hd, hi, seen + 3, c, f32x4.extract_lane(K, 3), j + 3);
+          offer(hd, hi, seen, c, f32x4.extract_lane(K, 0), j);
+          offer(hd, hi, seen + 1, c, f32x4.extract_lane(K, 1), j + 1);
+          offer(hd, hi, seen + 2, c, f32x4.extract_lane(K, 2), j + 2);
+          offer(hd, hi, seen + 3, c, f32x4.extract_lane(K, 3), j + 3);
         }
         for (; j < jb1; j++) {
           const s = dot_i8(qi, i8Row(g, j, d), d);
-          qOffer(hd, hi, j - g0, c, qn + i8Norm2(g, j, d) - two * i8Scale(g, j, d) * <f32>s, j);
+          offer(hd, hi, j - g0, c, qn + i8Norm2(g, j, d) - two * i8Scale(g, j, d) * <f32>s, j);
         }
       }
     }
   }
-  for (let i = 0; i < nq; i++) qSort(outD + (<usize>(i * c) << 2), outI + (<usize>(i * c) << 2), c);
+  for (let i = 0; i < nq; i++) sortHeap(outD + (<usize>(i * c) << 2), outI + (<usize>(i * c) << 2), c);
 }
 
 /** Offers gallery row j (i8 blocks at g) to the heaps of queries a..a+3 (i8 blocks at q; lists i..i+3 of outD / outI), as the scalar formula. */
@@ -613,7 +548,7 @@ export function scan_i8(q: usize, q0: i32, nq: i32, g: usize, g0: i32, g1: i32, 
   for (let t = 0; t < 4; t++) {
     const two = <f32>2 * i8Scale(q, a + t, d);
     const s = dot_i8(i8Row(q, a + t, d), i8Row(g, j, d), d);
-    qOffer(outD + (<usize>((i + t) * c) << 2), outI + (<usize>((i + t) * c) << 2), seen, c, i8Norm2(q, a + t, d) + i8Norm2(g, j, d) - two * i8Scale(g, j, d) * <f32>s, j);
+    offer(outD + (<usize>((i + t) * c) << 2), outI + (<usize>((i + t) * c) << 2), seen, c, i8Norm2(q, a + t, d) + i8Norm2(g, j, d) - two * i8Scale(g, j, d) * <f32>s, j);
   }
 }
 
@@ -642,8 +577,8 @@ export function scan_i8(q: usize, q0: i32, nq: i32, g: usize, g0: i32, g1: i32, 
 /** Offers rows j and j + 1 with keys k0, k1 to query t's heap (offered `seen` rows before). */
 @inline function offer2(outD: usize, outI: usize, c: i32, t: i32, seen: i32, j: i32, k0: f32, k1: f32): void {
   const hd = outD + (<usize>(t * c) << 2), hi = outI + (<usize>(t * c) << 2);
-  qOffer(hd, hi, seen, c, k0, j);
-  qOffer(hd, hi, seen + 1, c, k1, j + 1);
+  offer(hd, hi, seen, c, k0, j);
+  offer(hd, hi, seen + 1, c, k1, j + 1);
 }
 
 /**
@@ -665,10 +600,10 @@ export function rerank_f32(q: usize, nq: i32, g: usize, d: i32, cand: usize, c: 
     for (let t = 0; t < c; t++) {
       const j = ldi(ci, t);
       if (j < 0) continue;
-      qOffer(hd, hi, seen, k, sqrt<f32>(l2sq_f32(qi, g + <usize>j * row, d)), j);
+      offer(hd, hi, seen, k, sqrt<f32>(l2sq_f32(qi, g + <usize>j * row, d)), j);
       seen++;
     }
-    qSort(hd, hi, k);
+    sortHeap(hd, hi, k);
   }
 }
 
